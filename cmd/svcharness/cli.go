@@ -88,10 +88,9 @@ func exitCode(err error, stderr io.Writer) int {
 		}
 		return ee.code
 	}
+	// Every other error is the caller's input: a bad flag, an unreadable
+	// file, an invalid policy. Outcomes with other codes use exitError.
 	fmt.Fprintf(stderr, "svcharness: %v\n", err)
-	if errors.Is(err, errUsage) {
-		return exitUsage
-	}
 	return exitUsage
 }
 
