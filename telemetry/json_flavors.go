@@ -1,0 +1,583 @@
+package telemetry
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+)
+
+// jsonSlot is the envelope member a JSON key maps to.
+type jsonSlot uint8
+
+const (
+	slotNone jsonSlot = iota
+	slotTimeUTC
+	slotTimeLocal
+	slotEventID
+	slotEventIDAlt // used only when the primary event ID key is absent
+	slotChannel
+	slotHost
+	slotProvider
+	slotRecordID
+	slotVersion
+	slotPID
+	slotTID
+	slotUser
+	slotMeta // NXLog metadata: dropped
+)
+
+// ecsSlots maps Winlogbeat 7+ / ECS paths to the envelope.
+var ecsSlots = map[string]jsonSlot{
+	"@timestamp":               slotTimeUTC,
+	"winlog.event_id":          slotEventID,
+	"event.code":               slotEventIDAlt,
+	"winlog.channel":           slotChannel,
+	"winlog.computer_name":     slotHost,
+	"winlog.provider_name":     slotProvider,
+	"winlog.record_id":         slotRecordID,
+	"winlog.version":           slotVersion,
+	"winlog.process.pid":       slotPID,
+	"winlog.process.thread.id": slotTID,
+	"winlog.user.identifier":   slotUser,
+}
+
+var ecsFieldPrefixes = [][]byte{[]byte("winlog.event_data."), []byte("winlog.user_data.")}
+
+// beat6Slots maps Winlogbeat 6 (pre-ECS) keys to the envelope.
+var beat6Slots = map[string]jsonSlot{
+	"@timestamp":      slotTimeUTC,
+	"event_id":        slotEventID,
+	"log_name":        slotChannel,
+	"computer_name":   slotHost,
+	"source_name":     slotProvider,
+	"record_number":   slotRecordID,
+	"version":         slotVersion,
+	"process_id":      slotPID,
+	"thread_id":       slotTID,
+	"user.identifier": slotUser,
+}
+
+var beat6FieldPrefixes = [][]byte{[]byte("event_data."), []byte("user_data.")}
+
+// nxlogSlots maps the keys NXLog's im_msvistalog adds beside the EventData
+// fields of a flattened record. Every top-level key not listed here is an
+// event field, in the order of the record. The NXLog keys that are dropped
+// (slotMeta) describe the collector or repeat the rendered message.
+var nxlogSlots = map[string]jsonSlot{
+	"EventID":              slotEventID,
+	"Channel":              slotChannel,
+	"Hostname":             slotHost,
+	"SourceName":           slotProvider,
+	"RecordNumber":         slotRecordID,
+	"Version":              slotVersion,
+	"ExecutionProcessID":   slotPID,
+	"ThreadID":             slotTID,
+	"UserID":               slotUser,
+	"@timestamp":           slotTimeUTC,
+	"EventTime":            slotTimeLocal,
+	"TimeCreated":          slotTimeLocal,
+	"tags":                 slotMeta,
+	"@version":             slotMeta,
+	"EventTypeOrignal":     slotMeta, // sic: NXLog's EventType, renamed by the pipeline
+	"Task":                 slotMeta,
+	"OpcodeValue":          slotMeta,
+	"Opcode":               slotMeta,
+	"Category":             slotMeta,
+	"Message":              slotMeta,
+	"SourceModuleName":     slotMeta,
+	"SourceModuleType":     slotMeta,
+	"EventReceivedTime":    slotMeta,
+	"port":                 slotMeta,
+	"host":                 slotMeta,
+	"Severity":             slotMeta,
+	"SeverityValue":        slotMeta,
+	"ProviderGuid":         slotMeta,
+	"Keywords":             slotMeta,
+	"ActivityID":           slotMeta,
+	"RelatedActivityID":    slotMeta,
+	"Level":                slotMeta,
+	"ERROR_EVT_UNRESOLVED": slotMeta,
+}
+
+// jsonMapper turns a parsed record into an Event.
+type jsonMapper struct {
+	names   interner
+	vals    interner
+	hosts   hostKeys
+	arena   fieldArena
+	scratch []byte
+	times   [3][]byte // UTC field, Sysmon UtcTime, local field
+}
+
+// event maps r by its flavour.
+func (m *jsonMapper) event(r *jsonRecord) (*Event, error) {
+	m.arena.reset()
+	m.times = [3][]byte{}
+	ev := &Event{}
+	var err error
+	switch jsonFlavour(r) {
+	case "envelope":
+		err = m.envelope(r, ev)
+	case "ecs":
+		err = m.beat(r, ev, ecsSlots, ecsFieldPrefixes)
+	case "beat6":
+		err = m.beat(r, ev, beat6Slots, beat6FieldPrefixes)
+	case "nxlog":
+		err = m.nxlog(r, ev)
+	default:
+		return nil, errors.New("unknown JSON event layout (no winlog, event_data, " +
+			"log_name, EventID or time_source key)")
+	}
+	if err != nil {
+		return nil, err
+	}
+	ev.Fields = m.arena.fields()
+	return ev, nil
+}
+
+// jsonFlavour names the layout of r from its top-level keys.
+func jsonFlavour(r *jsonRecord) string {
+	var ecs, beat6, nxlog bool
+	for i := range r.nodes {
+		n := &r.nodes[i]
+		if n.parent != -1 {
+			continue
+		}
+		switch k := string(n.key); {
+		case k == "time_source":
+			return "envelope"
+		case k == "winlog" || bytes.HasPrefix(n.key, []byte("winlog.")):
+			ecs = true
+		case k == "event_data" || k == "log_name":
+			beat6 = true
+		case k == "EventID":
+			nxlog = true
+		}
+	}
+	switch {
+	case ecs:
+		return "ecs"
+	case beat6:
+		return "beat6"
+	case nxlog:
+		return "nxlog"
+	}
+	return ""
+}
+
+// beat maps a Winlogbeat record: slots by dotted path, fields under prefixes.
+func (m *jsonMapper) beat(r *jsonRecord, ev *Event, slots map[string]jsonSlot,
+	prefixes [][]byte) error {
+	var altID []byte
+	for i := range r.nodes {
+		n := &r.nodes[i]
+		if n.parent >= 0 && r.nodes[n.parent].underField {
+			n.underField = true
+			continue
+		}
+		path := r.path(n)
+		if name, ok := underPrefix(path, prefixes); ok {
+			n.underField = true
+			if err := m.field(m.names.bytes(name), n); err != nil {
+				return err
+			}
+			continue
+		}
+		slot := slots[string(path)]
+		if slot == slotEventIDAlt {
+			altID = m.value(n)
+			continue
+		}
+		if err := m.slot(ev, slot, n); err != nil {
+			return err
+		}
+	}
+	if ev.EventID == 0 && altID != nil {
+		if err := m.setUint(ev, slotEventID, altID); err != nil {
+			return err
+		}
+	}
+	return m.chooseTime(ev)
+}
+
+func underPrefix(path []byte, prefixes [][]byte) ([]byte, bool) {
+	for _, p := range prefixes {
+		if len(path) > len(p) && bytes.HasPrefix(path, p) {
+			return path[len(p):], true
+		}
+	}
+	return nil, false
+}
+
+// nxlog maps a flattened NXLog record. NXLog writes its own EventType
+// (INFO, AUDIT_SUCCESS) over Sysmon's unless the pipeline renamed it to
+// EventTypeOrignal, and its own AccountName, AccountType and Domain (the
+// user of Security@UserID) over the event's: those keys are metadata when
+// the record says so, and event fields otherwise.
+func (m *jsonMapper) nxlog(r *jsonRecord, ev *Event) error {
+	var renamedType, hasUser bool
+	for i := range r.nodes {
+		if r.nodes[i].parent == -1 {
+			switch string(r.nodes[i].key) {
+			case "EventTypeOrignal":
+				renamedType = true
+			case "UserID":
+				hasUser = true
+			}
+		}
+	}
+	for i := range r.nodes {
+		n := &r.nodes[i]
+		if n.parent != -1 {
+			continue // nested values are kept whole as their parent's raw JSON
+		}
+		slot := nxlogSlots[string(n.key)]
+		switch string(n.key) {
+		case "EventType":
+			if !renamedType {
+				slot = slotMeta
+			}
+		case "AccountName", "AccountType", "Domain":
+			if hasUser {
+				slot = slotMeta
+			}
+		case "UtcTime":
+			m.times[1] = m.value(n)
+		}
+		if err := m.slot(ev, slot, n); err != nil {
+			return err
+		}
+	}
+	return m.chooseTime(ev)
+}
+
+// slot stores n in the envelope member slot, or as a field for slotNone.
+func (m *jsonMapper) slot(ev *Event, slot jsonSlot, n *jsonNode) error {
+	switch slot {
+	case slotMeta:
+		return nil
+	case slotNone:
+		if n.parent == -1 {
+			return m.field(m.names.bytes(n.key), n)
+		}
+		return nil
+	case slotTimeUTC:
+		m.times[0] = m.value(n)
+	case slotTimeLocal:
+		m.times[2] = m.value(n)
+	case slotChannel:
+		ev.Channel = m.vals.str(CanonicalChannel(m.vals.bytes(m.value(n))))
+	case slotHost:
+		ev.Host = m.vals.bytes(m.value(n))
+		ev.HostKey = m.hosts.key(ev.Host)
+	case slotProvider:
+		ev.Provider = m.vals.bytes(m.value(n))
+	case slotUser:
+		ev.UserID = m.vals.bytes(m.value(n))
+	default:
+		if err := m.setUint(ev, slot, m.value(n)); err != nil {
+			return fmt.Errorf("key %q: %w", decClip(n.key), err)
+		}
+	}
+	return nil
+}
+
+// setUint stores a numeric envelope member from a number or numeric string.
+func (m *jsonMapper) setUint(ev *Event, slot jsonSlot, v []byte) error {
+	bits := 32
+	switch slot {
+	case slotRecordID:
+		bits = 64
+	case slotVersion:
+		bits = 8
+	case slotEventID, slotPID, slotTID:
+	default:
+		return nil
+	}
+	u, err := optUint(v, bits)
+	if err != nil {
+		return err
+	}
+	switch slot {
+	case slotEventID:
+		ev.EventID = uint32(u)
+	case slotRecordID:
+		ev.RecordID = u
+	case slotVersion:
+		ev.Version = uint8(u)
+	case slotPID:
+		ev.ProcessID = uint32(u)
+	case slotTID:
+		ev.ThreadID = uint32(u)
+	}
+	return nil
+}
+
+// chooseTime sets the event time, preferring UTC: Sysmon's UtcTime (the
+// event's own clock) first, then @timestamp (UTC; in NXLog records the
+// collector's receive time, seconds later), and only then a host-local
+// EventTime or TimeCreated, marked TimeLocal.
+func (m *jsonMapper) chooseTime(ev *Event) error {
+	for _, c := range []struct {
+		v      []byte
+		source TimeSource
+	}{{m.times[1], TimeUTC}, {m.times[0], TimeUTC}, {m.times[2], TimeLocal}} {
+		if len(c.v) == 0 {
+			continue
+		}
+		t, hasZone, err := decodeTimestamp(c.v)
+		if err != nil {
+			return err
+		}
+		ev.Time, ev.TimeSource = t, c.source
+		if hasZone {
+			ev.TimeSource = TimeUTC
+		}
+		return nil
+	}
+	return nil
+}
+
+// value returns the text of a scalar node: a decoded string, a number's text,
+// "true"/"false", nil for null, or the raw JSON of an object or array. The
+// bytes are valid until the next call.
+func (m *jsonMapper) value(n *jsonNode) []byte {
+	switch n.kind {
+	case 'z':
+		return nil
+	case 's':
+		if n.esc {
+			m.scratch = appendJSONString(m.scratch[:0], n.val)
+			return m.scratch
+		}
+	}
+	return n.val
+}
+
+// field appends n as the event field name.
+func (m *jsonMapper) field(name string, n *jsonNode) error {
+	start := len(m.arena.vals)
+	switch {
+	case n.kind == 'z':
+	case n.kind == 's' && n.esc:
+		m.arena.vals = appendJSONString(m.arena.vals, n.val)
+	default:
+		m.arena.vals = append(m.arena.vals, n.val...)
+	}
+	return m.arena.add(name, start)
+}
+
+// envelope reads svcharness's own NDJSON, written by AppendEventJSON.
+func (m *jsonMapper) envelope(r *jsonRecord, ev *Event) error {
+	var source, when []byte
+	fields := int32(-1)
+	for i := range r.nodes {
+		n := &r.nodes[i]
+		if n.parent != -1 {
+			continue
+		}
+		switch string(n.key) {
+		case "time":
+			when = bytes.Clone(m.value(n))
+		case "time_source":
+			source = bytes.Clone(m.value(n))
+		case "host_key":
+			ev.HostKey = m.vals.bytes(m.value(n))
+		case "fields":
+			fields = int32(i)
+		default:
+			if err := m.slot(ev, envelopeSlots[string(n.key)], n); err != nil {
+				return err
+			}
+		}
+	}
+	if ev.HostKey == "" {
+		ev.HostKey = m.hosts.key(ev.Host)
+	}
+	if err := envelopeTime(ev, source, when); err != nil {
+		return err
+	}
+	if fields < 0 {
+		return nil
+	}
+	return m.envelopeFields(r, fields)
+}
+
+var envelopeSlots = map[string]jsonSlot{
+	"host":       slotHost,
+	"channel":    slotChannel,
+	"provider":   slotProvider,
+	"event_id":   slotEventID,
+	"version":    slotVersion,
+	"record_id":  slotRecordID,
+	"user_id":    slotUser,
+	"process_id": slotPID,
+	"thread_id":  slotTID,
+	"time":       slotMeta,
+}
+
+func envelopeTime(ev *Event, source, when []byte) error {
+	switch string(source) {
+	case "utc", "local":
+	case "unknown", "":
+		return nil
+	default:
+		return fmt.Errorf("unknown time_source %q", decClip(source))
+	}
+	t, hasZone, err := decodeTimestamp(when)
+	if err != nil {
+		return err
+	}
+	ev.Time, ev.TimeSource = t, TimeLocal
+	if string(source) == "utc" {
+		if !hasZone {
+			return errors.New("time_source utc needs a time with a zone")
+		}
+		ev.TimeSource = TimeUTC
+	}
+	return nil
+}
+
+// envelopeFields reads "fields": [["name","value"], …].
+func (m *jsonMapper) envelopeFields(r *jsonRecord, fields int32) error {
+	nodes := r.nodes
+	if nodes[fields].kind != 'a' {
+		return errors.New(`"fields" is not an array`)
+	}
+	for i := int(fields) + 1; i < len(nodes); i++ {
+		pair := &nodes[i]
+		if pair.parent != fields {
+			continue
+		}
+		if pair.kind != 'a' || i+2 >= len(nodes) || nodes[i+1].parent != int32(i) ||
+			nodes[i+2].parent != int32(i) || nodes[i+1].kind != 's' ||
+			(i+3 < len(nodes) && nodes[i+3].parent == int32(i)) {
+			return errors.New(`"fields" entries must be ["name", "value"] pairs`)
+		}
+		name := m.names.bytes(m.value(&nodes[i+1]))
+		if err := m.field(name, &nodes[i+2]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// envelopeTimeLayout is the zoneless layout of TimeLocal times in the
+// envelope; TimeUTC times use RFC 3339 with "Z".
+const envelopeTimeLayout = "2006-01-02T15:04:05.999999999"
+
+// AppendEventJSON appends e to dst as one line of svcharness's events NDJSON
+// (with the trailing newline) and returns the extended slice. The shape is:
+//
+//	{"time":"2021-04-21T09:40:32.3633939Z","time_source":"utc",
+//	 "host":"SRV01.corp.lan","host_key":"srv01","channel":"Security",
+//	 "provider":"Microsoft-Windows-Security-Auditing","event_id":4697,
+//	 "version":0,"record_id":123,"user_id":"S-1-5-18","process_id":596,
+//	 "thread_id":4516,"fields":[["ServiceName","PSEXESVC"],…]}
+//
+// time is RFC 3339 in UTC with "Z" when time_source is "utc", the zoneless
+// host wall clock when it is "local", and "" when it is "unknown". Fields
+// keep their order; duplicates are kept. JSONReader reads it back into an
+// equal Event (invalid UTF-8, which decoders never produce, becomes U+FFFD).
+func AppendEventJSON(dst []byte, e *Event) []byte {
+	dst = append(dst, `{"time":`...)
+	dst = appendQuoted(dst, eventTimeText(e))
+	dst = appendMember(dst, "time_source", e.TimeSource.String())
+	dst = appendMember(dst, "host", e.Host)
+	dst = appendMember(dst, "host_key", e.HostKey)
+	dst = appendMember(dst, "channel", e.Channel)
+	dst = appendMember(dst, "provider", e.Provider)
+	dst = appendNumber(dst, `,"event_id":`, uint64(e.EventID))
+	dst = appendNumber(dst, `,"version":`, uint64(e.Version))
+	dst = appendNumber(dst, `,"record_id":`, e.RecordID)
+	dst = appendMember(dst, "user_id", e.UserID)
+	dst = appendNumber(dst, `,"process_id":`, uint64(e.ProcessID))
+	dst = appendNumber(dst, `,"thread_id":`, uint64(e.ThreadID))
+	dst = append(dst, `,"fields":[`...)
+	for i, f := range e.Fields {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, '[')
+		dst = appendQuoted(dst, f.Name)
+		dst = append(dst, ',')
+		dst = appendQuoted(dst, f.Value)
+		dst = append(dst, ']')
+	}
+	return append(dst, "]}\n"...)
+}
+
+func eventTimeText(e *Event) string {
+	switch e.TimeSource {
+	case TimeUTC:
+		return e.Time.UTC().Format(time.RFC3339Nano)
+	case TimeLocal:
+		return e.Time.UTC().Format(envelopeTimeLayout)
+	}
+	return ""
+}
+
+func appendMember(dst []byte, key, v string) []byte {
+	dst = append(dst, `,"`...)
+	dst = append(dst, key...)
+	dst = append(dst, `":`...)
+	return appendQuoted(dst, v)
+}
+
+func appendNumber(dst []byte, prefix string, v uint64) []byte {
+	dst = append(dst, prefix...)
+	return append(dst, uitoa(v)...)
+}
+
+// appendQuoted appends s as a JSON string. Invalid UTF-8 becomes U+FFFD;
+// control characters and the line separators U+2028/U+2029 are escaped.
+func appendQuoted(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < 0x80 {
+			i++
+			continue
+		}
+		if c < 0x80 {
+			dst = append(dst, s[start:i]...)
+			dst = appendEscaped(dst, c)
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && size == 1) || r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			if r == utf8.RuneError {
+				r = 0xfffd
+			}
+			dst = append(dst, `\u`...)
+			dst = append(dst, hexDigits[r>>12&0xf], hexDigits[r>>8&0xf],
+				hexDigits[r>>4&0xf], hexDigits[r&0xf])
+			start = i + size
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+const hexDigits = "0123456789abcdef"
+
+func appendEscaped(dst []byte, c byte) []byte {
+	switch c {
+	case '"', '\\':
+		return append(dst, '\\', c)
+	case '\n':
+		return append(dst, '\\', 'n')
+	case '\r':
+		return append(dst, '\\', 'r')
+	case '\t':
+		return append(dst, '\\', 't')
+	}
+	return append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+}
