@@ -100,6 +100,9 @@ type Input struct {
 	members memberIter // nil unless the input is an archive
 	budget  *budget
 	closers []io.Closer
+	// memberFrom is where the current member's closers (spool file, EVTX
+	// workers) start in closers; they are released when the member ends.
+	memberFrom int
 }
 
 // Open opens path, or standard input for "-", and recognises its format.
@@ -159,6 +162,11 @@ func (in *Input) Next() (*telemetry.Event, error) {
 				return ev, err
 			}
 			in.cur = nil
+			if cerr := in.closeMember(); cerr != nil && err == io.EOF {
+				err = cerr
+			} else if cerr != nil {
+				err = errors.Join(err, cerr)
+			}
 			if err != io.EOF {
 				if in.members == nil || errors.Is(err, ErrTotalLimit) {
 					return nil, err
@@ -184,8 +192,10 @@ func (in *Input) nextMember() error {
 		}
 		return err
 	}
+	in.memberFrom = len(in.closers)
 	r, err := in.stream(m.name, m.r, nil, 0, true)
 	if err != nil {
+		err = errors.Join(err, in.closeMember())
 		if errors.Is(err, ErrTotalLimit) {
 			return err
 		}
@@ -201,6 +211,19 @@ func memberError(name string, err error) error {
 		return err
 	}
 	return &telemetry.RecordError{File: name, Pos: "archive member", Err: err}
+}
+
+// closeMember releases what the finished member held.
+func (in *Input) closeMember() error {
+	if in.members == nil {
+		return nil
+	}
+	var errs []error
+	for _, c := range in.closers[in.memberFrom:] {
+		errs = append(errs, c.Close())
+	}
+	in.closers = in.closers[:in.memberFrom]
+	return errors.Join(errs...)
 }
 
 // Close releases the input's files, temporary files included.
