@@ -90,7 +90,10 @@ func (l *testLab) client(t testing.TB, o clientOpts) *winrm.Client {
 	}
 	user, pass := o.user, o.password
 	if user == "" {
-		user, pass = testUser, testPassword
+		user = testUser
+	}
+	if pass == "" {
+		pass = testPassword
 	}
 	c, err := winrm.NewClientWithParameters(ep, user, pass, &params)
 	if err != nil {
@@ -109,11 +112,11 @@ func ctxFor(t testing.TB, d time.Duration) context.Context {
 // offers that the simulator supports.
 func TestMasterzenTransports(t *testing.T) {
 	cases := []struct {
-		name  string
-		tls   bool
-		ntlm  bool
-		user  string
-		auth  AuthMethod
+		name string
+		tls  bool
+		ntlm bool
+		user string
+		auth AuthMethod
 	}{
 		{name: "basic over http", auth: AuthBasic},
 		{name: "ntlm over http", ntlm: true},

@@ -2,7 +2,6 @@ package wsman
 
 import (
 	"bytes"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -162,9 +161,6 @@ func dropConnection(w http.ResponseWriter) {
 	conn, _, err := hj.Hijack()
 	if err != nil {
 		panic(http.ErrAbortHandler)
-	}
-	if tcp, ok := conn.(*net.TCPConn); ok {
-		_ = tcp.SetLinger(0) // send RST, not FIN
 	}
 	_ = conn.Close()
 }
