@@ -198,7 +198,9 @@ func (p *parser) skip(n int) error {
 
 // element parses an element start, its attributes and its content. The
 // dependency identifier is absent inside nested BinXml values; like libfwevt,
-// the parser tells the two layouts apart by whether the size fits.
+// the parser tells the two layouts apart by whether the size fits in the
+// chunk: read across an identifier (0xffff, or a small index) and the size's
+// low half, the value is at least 64 Ki, more than any chunk holds.
 func (p *parser) element(tok byte) (*node, error) {
 	if err := p.enter(); err != nil {
 		return nil, err
@@ -210,7 +212,7 @@ func (p *parser) element(tok byte) (*node, error) {
 		return nil, err
 	}
 	size := binary.LittleEndian.Uint32(p.c.data[p.pos:])
-	if int64(size) > int64(p.end-start-7) {
+	if int64(size) > int64(len(p.c.data)-start-7) {
 		p.pos += 2 // dependency identifier
 	}
 	if _, err := p.u32(); err != nil { // data size
