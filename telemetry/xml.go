@@ -34,6 +34,9 @@ type XMLReader struct {
 	vals  interner // hosts, channels, providers, SIDs
 	hosts hostKeys
 	p     xmlParser
+	// resyncing is set after a bad record until the next <Event: the bytes
+	// in between belong to the record already reported.
+	resyncing bool
 }
 
 // NewXMLReader returns a reader of the event XML in r. name is used in
@@ -66,6 +69,7 @@ func (x *XMLReader) Next() (*Event, error) {
 		if err != nil {
 			rerr := x.recordError(err)
 			x.w.advance(1) // resync: search for the next <Event after this one
+			x.resyncing = true
 			return nil, rerr
 		}
 		x.w.advance(n)
@@ -98,19 +102,34 @@ func (x *XMLReader) seekEvent() error {
 		}
 		switch {
 		case isEventStart(d):
+			x.resyncing = false
 			return nil
 		case bytes.HasPrefix(d, []byte("<!--")):
 			x.skipPast(4, "-->")
 		case bytes.HasPrefix(d, []byte("<?")):
 			x.skipPast(2, "?>")
+		case bytes.HasPrefix(d, []byte("<!")) && x.resyncing:
+			x.w.advance(2) // part of the record already reported
 		case bytes.HasPrefix(d, []byte("<!")):
 			rerr := x.recordError(ErrDoctype)
-			x.w.advance(2)
+			x.skipDeclaration()
 			return rerr
 		default:
 			x.w.advance(1)
 		}
 	}
+}
+
+// skipDeclaration consumes a rejected declaration, its internal subset
+// ("[…]>") included, so that the entities inside are not reported again.
+func (x *XMLReader) skipDeclaration() {
+	d := x.w.data()
+	gt := bytes.IndexByte(d, '>')
+	if br := bytes.IndexByte(d, '['); br >= 0 && (gt < 0 || br < gt) {
+		x.skipPast(br, "]>")
+		return
+	}
+	x.skipPast(2, ">")
 }
 
 // skipPast consumes a construct that ends with end, reading more input as
