@@ -17,9 +17,9 @@ type tnode struct {
 	name  string
 	attrs []tattr
 	kids  []tnode
-	text  string // literal text content
-	subst int    // 1-based substitution index into the values, 0 for none
-	opt   bool   // optional substitution
+	text  string               // literal text content
+	subst int                  // 1-based substitution index into the values, 0 for none
+	opt   bool                 // optional substitution
 	raw   func(w *chunkWriter) // writes raw BinXml content tokens
 }
 
