@@ -114,6 +114,9 @@ func (j *JSONReader) nextLine() ([]byte, int, int64, error) {
 		if i := bytes.IndexByte(d[scanned:], '\n'); i >= 0 {
 			line, off := j.w.line, j.w.offset
 			j.w.advance(scanned + i + 1)
+			if scanned+i > MaxRecordSize {
+				return nil, 0, 0, j.tooLong(line, off)
+			}
 			return d[:scanned+i], line, off, nil
 		}
 		scanned = len(d)
@@ -131,12 +134,15 @@ func (j *JSONReader) nextLine() ([]byte, int, int64, error) {
 	}
 }
 
-// skipLongLine discards the rest of an over-long line.
-func (j *JSONReader) skipLongLine() error {
-	line, off := j.w.line, j.w.offset
-	rerr := &RecordError{File: j.name, Pos: fmt.Sprintf("line %d (offset %d)", line, off),
+func (j *JSONReader) tooLong(line int, off int64) error {
+	return &RecordError{File: j.name, Pos: fmt.Sprintf("line %d (offset %d)", line, off),
 		Err: fmt.Errorf("decode JSON record: line longer than %d bytes: %w",
 			MaxRecordSize, ErrRecordTooLarge)}
+}
+
+// skipLongLine discards the rest of an over-long line.
+func (j *JSONReader) skipLongLine() error {
+	rerr := j.tooLong(j.w.line, j.w.offset)
 	for {
 		d := j.w.data()
 		if i := bytes.IndexByte(d, '\n'); i >= 0 {

@@ -186,6 +186,9 @@ func (m *jsonMapper) beat(r *jsonRecord, ev *Event, slots map[string]jsonSlot,
 			continue
 		}
 		slot := slots[string(path)]
+		if slot == slotNone {
+			continue
+		}
 		if slot == slotEventIDAlt {
 			altID = m.value(n)
 			continue
