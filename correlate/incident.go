@@ -1,0 +1,226 @@
+package correlate
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// incident is one service on one host (or one burst of services) while the
+// engine correlates it.
+type incident struct {
+	seq                  uint64
+	hostKey, host        string
+	keyName, displayName string
+	imagePath            string // as first recorded (unredacted until output)
+	imageKey             string // canonical binary
+	driver               bool
+
+	signals  signalSet
+	reasons  []string
+	evidence []Evidence
+	dropped  int
+
+	first, last time.Time
+	installed   time.Time // install, registration or creation command
+	changed     time.Time // binary changed
+	started     time.Time
+
+	creator, user        string
+	sourceHost, sourceIP string
+	sha256, signer       string
+	commandKinds         signalSet // T1543.003 vs T1569.002 evidence from commands
+
+	suspicious bool // counted towards install bursts
+	inBurst    bool
+	burst      *incident // the burst incident this one was merged into
+	members    []string  // burst: the services, in order
+	isBurst    bool
+	closed     bool
+}
+
+// root returns the incident that collects this one's evidence: its burst when
+// merged, else itself.
+func (inc *incident) root() *incident {
+	if inc.burst != nil {
+		return inc.burst
+	}
+	return inc
+}
+
+// name returns the key name when known, else the display name.
+func (inc *incident) name() string {
+	if inc.keyName != "" {
+		return inc.keyName
+	}
+	return inc.displayName
+}
+
+// openIncident starts tracking a new service on h.
+func (e *Engine) openIncident(h *hostState, t time.Time) *incident {
+	if len(h.open) >= e.opts.MaxIncidentsPerHost {
+		e.stats.Evicted.Incidents++
+		e.finish(h, h.open[0])
+		h.open = h.open[1:]
+	}
+	e.seq++
+	e.stats.Incidents++
+	inc := &incident{seq: e.seq, hostKey: h.key, host: h.name, first: t, last: t}
+	h.open = append(h.open, inc)
+	return inc
+}
+
+// setNames records the service's key and display names and indexes them.
+func (h *hostState) setNames(inc *incident, key, display string) {
+	if key != "" && inc.keyName == "" {
+		inc.keyName = key
+		h.index(h.byName, strings.ToLower(key), inc)
+	}
+	if display != "" && inc.displayName == "" {
+		inc.displayName = display
+		h.index(h.byName, strings.ToLower(display), inc)
+	}
+}
+
+// setImage records the service binary and indexes its full ImagePath.
+func (h *hostState) setImage(inc *incident, path string) {
+	if path == "" {
+		return
+	}
+	if inc.imagePath == "" {
+		inc.imagePath = path
+		inc.imageKey = canonImage(path)
+	}
+	h.index(h.byImage, normPath(path), inc)
+}
+
+func (h *hostState) index(m map[string]*incident, k string, inc *incident) {
+	if k == "" {
+		return
+	}
+	if cur, ok := m[k]; !ok || cur.closed {
+		m[k] = inc
+	}
+}
+
+// normPath is the lookup form of a full ImagePath: lower case, Sysmon's %%
+// halved, outer spaces trimmed, arguments kept.
+func normPath(p string) string {
+	return strings.ToLower(strings.TrimSpace(strings.ReplaceAll(p, "%%", "%")))
+}
+
+// lookup finds the open incident for a service by key name, display name or
+// full ImagePath. The ImagePath join (7045 carrying a display name, 4697 the
+// key name) only holds within the window of that incident's install.
+func (e *Engine) lookup(h *hostState, t time.Time, key, display, path string) *incident {
+	for _, n := range []string{key, display} {
+		if n == "" {
+			continue
+		}
+		if inc := h.byName[strings.ToLower(n)]; inc != nil && !inc.closed {
+			return inc
+		}
+	}
+	if path == "" {
+		return nil
+	}
+	inc := h.byImage[normPath(path)]
+	if inc == nil || inc.closed || !within(inc.installed, t, e.pol.Window) {
+		return nil
+	}
+	return inc
+}
+
+// within reports whether b is no more than w from a in either direction; a
+// zero a never matches. Exactly w still joins.
+func within(a, b time.Time, w time.Duration) bool {
+	if a.IsZero() {
+		return false
+	}
+	d := b.Sub(a)
+	return d <= w && d >= -w
+}
+
+// after reports whether b follows a by at most w (with clockSkew of slack
+// before a, for records written by different logs). Exactly w still joins.
+func after(a, b time.Time, w time.Duration) bool {
+	if a.IsZero() || b.IsZero() {
+		return false
+	}
+	d := b.Sub(a)
+	return d >= -clockSkew && d <= w
+}
+
+// note adds evidence, and optionally a signal and a reason, to the incident's
+// root.
+func (e *Engine) note(inc *incident, ev Evidence, sig Signal, reason string) {
+	r := inc.root()
+	if sig < numSignals {
+		r.signals.add(sig)
+		ev.Signal = sig.String()
+	}
+	if reason != "" && !slices.Contains(r.reasons, reason) && len(r.reasons) < 64 {
+		r.reasons = append(r.reasons, reason)
+	}
+	e.addEvidence(r, ev)
+}
+
+const noSignal = numSignals
+
+func (e *Engine) addEvidence(r *incident, ev Evidence) {
+	if !ev.Time.IsZero() {
+		if ev.Time.Before(r.first) || r.first.IsZero() {
+			r.first = ev.Time
+		}
+		if ev.Time.After(r.last) {
+			r.last = ev.Time
+		}
+	}
+	for i := len(r.evidence) - 1; i >= 0 && i >= len(r.evidence)-4; i-- {
+		if sameRecord(r.evidence[i], ev) {
+			if r.evidence[i].Signal == "" {
+				r.evidence[i].Signal = ev.Signal
+			}
+			return
+		}
+	}
+	if len(r.evidence) >= e.opts.MaxEvidencePerAlert {
+		r.dropped++
+		e.stats.Evicted.Evidence++
+		return
+	}
+	r.evidence = append(r.evidence, ev)
+}
+
+func sameRecord(a, b Evidence) bool {
+	return a.Channel == b.Channel && a.EventID == b.EventID && a.RecordID == b.RecordID &&
+		a.Time.Equal(b.Time)
+}
+
+// merge folds a suspicious install into its burst.
+func (e *Engine) merge(b, inc *incident) {
+	if inc == b || inc.burst != nil {
+		return
+	}
+	inc.burst = b
+	b.signals |= inc.signals
+	for _, r := range inc.reasons {
+		if !slices.Contains(b.reasons, r) && len(b.reasons) < 64 {
+			b.reasons = append(b.reasons, r)
+		}
+	}
+	for _, ev := range inc.evidence {
+		e.addEvidence(b, ev)
+	}
+	inc.evidence, inc.reasons = nil, nil
+	b.members = append(b.members, inc.name())
+	if b.creator == "" {
+		b.creator = inc.creator
+	}
+	if b.user == "" {
+		b.user = inc.user
+	}
+	if b.sourceHost == "" && b.sourceIP == "" {
+		b.sourceHost, b.sourceIP = inc.sourceHost, inc.sourceIP
+	}
+}

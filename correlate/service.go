@@ -1,0 +1,382 @@
+package correlate
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/svcharness/svcharness/telemetry"
+)
+
+// onInstall handles System 7045 and Security 4697.
+func (e *Engine) onInstall(h *hostState, ev *telemetry.Event, evid Evidence) {
+	si, ok := ev.ServiceInstall()
+	if !ok || (si.ServiceName == "" && si.ImagePath == "") {
+		return
+	}
+	t := evid.Time
+	key, display := "", si.ServiceName
+	if ev.EventID == 4697 {
+		key, display = si.ServiceName, ""
+	}
+	inc := e.lookup(h, t, key, display, si.ImagePath)
+	if inc == nil {
+		inc = e.openIncident(h, t)
+	}
+	h.setNames(inc, key, display)
+	h.setImage(inc, si.ImagePath)
+	if inc.installed.IsZero() || t.Before(inc.installed) {
+		inc.installed = t
+	}
+	inc.driver = inc.driver || isDriver(si.ServiceType, "", si.ImageKey)
+	if inc.user == "" {
+		inc.user = firstOf(si.SubjectUser, si.SubjectUserSID)
+	}
+	e.note(inc, evid, ServiceInstalled, fmt.Sprintf("service %s installed (%s)",
+		quote(si.ServiceName), installSource(ev.EventID)))
+	e.classify(h, inc, evid, si.ImagePath, si.ServiceName)
+	e.installOrigin(h, inc, ev, si)
+	e.joinLater(h, inc)
+	e.trackBurst(h, inc, evid, originOf(ev, si))
+}
+
+func installSource(id uint32) string {
+	if id == 4697 {
+		return "Security 4697"
+	}
+	return "System 7045"
+}
+
+func firstOf(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// quote shortens and quotes a name for a reason.
+func quote(s string) string {
+	if len(s) > 80 {
+		s = s[:77] + "..."
+	}
+	return strconv.Quote(s)
+}
+
+// installOrigin joins the install to its network logon (4697's
+// SubjectLogonId) and its creating process (4697 v1's ClientProcessId).
+func (e *Engine) installOrigin(h *hostState, inc *incident, ev *telemetry.Event,
+	si telemetry.ServiceInstall) {
+	if si.ClientProcessID != 0 && inc.creator == "" {
+		if p := h.byPID[si.ClientProcessID]; p != nil {
+			inc.creator = p.image
+		}
+	}
+	if ev.EventID != 4697 || si.SubjectLogonID == 0 {
+		return
+	}
+	if l, ok := h.logons[si.SubjectLogonID]; ok {
+		e.remote(inc, l)
+		return
+	}
+	if w := h.awaiting[si.SubjectLogonID]; len(w) < 64 && len(h.awaiting) < defaultMaxPendingPerHost {
+		h.awaiting[si.SubjectLogonID] = append(w, inc)
+	} else {
+		e.stats.Evicted.Pending++
+	}
+}
+
+// originOf names who installed a service, for install bursts.
+func originOf(ev *telemetry.Event, si telemetry.ServiceInstall) string {
+	if si.SubjectLogonID != 0 {
+		return "logon:" + strconv.FormatUint(si.SubjectLogonID, 16)
+	}
+	return "sid:" + si.SubjectUserSID
+}
+
+// classify raises nonstandard_binary and psexec_family from a service's
+// ImagePath and name.
+func (e *Engine) classify(h *hostState, inc *incident, evid Evidence, path, name string) {
+	for _, f := range nonstandard(path, h.groups) {
+		e.note(inc, evid, NonstandardBinary, string(f))
+		inc.suspicious = true
+	}
+	if randomLooking(name) && !inc.driver {
+		e.note(inc, evid, NonstandardBinary, "random-looking service name "+quote(name))
+		inc.suspicious = true
+	}
+	if psexecFamily(name, canonImage(path)) {
+		e.note(inc, evid, PsexecFamily, "PsExec-family service "+quote(firstOf(name, path)))
+		inc.suspicious = true
+	}
+}
+
+// joinLater applies what arrived before the install: a 7036 start or stop,
+// services.exe children.
+func (e *Engine) joinLater(h *hostState, inc *incident) {
+	for _, n := range []string{inc.keyName, inc.displayName} {
+		if st := h.states[strings.ToLower(n)]; n != "" && st != nil {
+			e.applyStart(inc, st.started, st.startEv, "started")
+			e.applyStop(inc, st.stopped, st.stopEv)
+		}
+	}
+	keep := h.pending[:0]
+	for _, c := range h.pending {
+		if e.childOf(inc, c.p) {
+			e.tieChild(h, inc, c.p, c.ev, "")
+			continue
+		}
+		keep = append(keep, c)
+	}
+	h.pending = keep
+}
+
+// applyStart records a start (7036 running, 7000/7009 start failure, a
+// services.exe child) and raises rapid_execution when it follows the install
+// or change within the window.
+func (e *Engine) applyStart(inc *incident, t time.Time, evid Evidence, how string) {
+	if t.IsZero() {
+		return
+	}
+	if inc.started.IsZero() || t.Before(inc.started) {
+		inc.started = t
+	}
+	anchor := firstTime(inc.installed, inc.changed)
+	if after(anchor, t, e.pol.Window) {
+		e.note(inc, evid, RapidExecution, fmt.Sprintf("%s %s after it was installed or changed",
+			how, roundDur(t.Sub(anchor))))
+		return
+	}
+	e.note(inc, evid, noSignal, "")
+}
+
+// applyStop raises transient_service for a stop or delete within the window
+// of the start (or of the install when no start was seen).
+func (e *Engine) applyStop(inc *incident, t time.Time, evid Evidence) {
+	if t.IsZero() {
+		return
+	}
+	anchor := firstTime(inc.started, inc.installed)
+	if after(anchor, t, e.pol.Window) {
+		e.note(inc, evid, TransientService, fmt.Sprintf("stopped or deleted %s after it started",
+			roundDur(t.Sub(anchor))))
+		return
+	}
+	e.note(inc, evid, noSignal, "")
+}
+
+func firstTime(ts ...time.Time) time.Time {
+	for _, t := range ts {
+		if !t.IsZero() {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+func roundDur(d time.Duration) time.Duration {
+	if d < 0 {
+		d = 0
+	}
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(100 * time.Millisecond)
+}
+
+// onState handles System 7036: a service entered the running or stopped
+// state. The state text is English as Windows renders it.
+//
+// TODO(i18n): 7036 param2 is localized on non-English hosts; read the binary
+// state from the event's raw data when decoders keep it.
+func (e *Engine) onState(h *hostState, ev *telemetry.Event, evid Evidence) {
+	sc, ok := ev.ServiceStateChange()
+	if !ok || sc.DisplayName == "" {
+		return
+	}
+	running, stopped := sc.State == "running", sc.State == "stopped"
+	if !running && !stopped {
+		return
+	}
+	st := e.state(h, sc.DisplayName)
+	inc := e.lookup(h, evid.Time, "", sc.DisplayName, "")
+	if running {
+		st.started, st.startEv = evid.Time, evid
+		if inc != nil {
+			e.applyStart(inc, evid.Time, evid, "started")
+		}
+		return
+	}
+	st.stopped, st.stopEv = evid.Time, evid
+	if inc != nil {
+		e.applyStop(inc, evid.Time, evid)
+	}
+}
+
+// state returns the start/stop record of a service name, creating it.
+func (e *Engine) state(h *hostState, name string) *svcState {
+	k := strings.ToLower(name)
+	if st := h.states[k]; st != nil {
+		return st
+	}
+	if len(h.states) >= defaultMaxStatesPerHost {
+		for old := range h.states {
+			delete(h.states, old)
+			e.stats.Evicted.Pending++
+			break
+		}
+	}
+	st := &svcState{}
+	h.states[k] = st
+	return st
+}
+
+// onStartFail handles System 7000 (failed to start, param1) and 7009 (start
+// timed out, param2): a start was attempted.
+func (e *Engine) onStartFail(h *hostState, ev *telemetry.Event, evid Evidence) {
+	name := ev.Value("param1")
+	if ev.EventID == 7009 {
+		name = ev.Value("param2")
+	}
+	if name == "" {
+		return
+	}
+	st := e.state(h, name)
+	if st.started.IsZero() {
+		st.started, st.startEv = evid.Time, evid
+	}
+	if inc := e.lookup(h, evid.Time, "", name, ""); inc != nil {
+		e.applyStart(inc, evid.Time, evid, fmt.Sprintf("start attempted (%d)", ev.EventID))
+	}
+}
+
+// onStartType handles System 7040 for services already being followed.
+func (e *Engine) onStartType(h *hostState, ev *telemetry.Event, evid Evidence) {
+	sc, ok := ev.ServiceStateChange()
+	if !ok {
+		return
+	}
+	if inc := e.lookup(h, evid.Time, sc.ServiceName, sc.DisplayName, ""); inc != nil {
+		e.note(inc, evid, noSignal, fmt.Sprintf("start type changed from %s to %s",
+			sc.OldStartType, sc.NewStartType))
+	}
+}
+
+// onLogon remembers network logons (4624 type 3) for 4697's SubjectLogonId.
+func (e *Engine) onLogon(h *hostState, ev *telemetry.Event, evid Evidence) {
+	l, ok := ev.Logon()
+	if !ok || l.LogonType != 3 || l.TargetLogonID == 0 {
+		return
+	}
+	if len(h.logons) >= e.opts.MaxLogonsPerHost {
+		for id := range h.logons {
+			delete(h.logons, id)
+			e.stats.Evicted.Logons++
+			break
+		}
+	}
+	lg := logon{at: evid.Time, ip: l.IPAddress, station: l.Workstation, user: l.TargetUser, ev: evid}
+	h.logons[l.TargetLogonID] = lg
+	for _, inc := range h.awaiting[l.TargetLogonID] {
+		if !inc.closed {
+			e.remote(inc, lg)
+		}
+	}
+	delete(h.awaiting, l.TargetLogonID)
+}
+
+// remote raises remote_origin from a network logon.
+func (e *Engine) remote(inc *incident, l logon) {
+	inc.sourceIP = firstOf(inc.sourceIP, l.ip)
+	inc.sourceHost = firstOf(inc.sourceHost, l.station)
+	from := firstOf(l.station, l.ip, "an unknown host")
+	if l.ip != "" && l.station != "" {
+		from = l.station + " (" + l.ip + ")"
+	}
+	e.note(inc, l.ev, RemoteOrigin, fmt.Sprintf("installed over a network logon of %s from %s",
+		firstOf(l.user, "an unknown user"), from))
+}
+
+// onShare attaches Security 5145 to services already being followed: their
+// PsExec-style pipes and their binaries written through a share. 5145 alone
+// opens nothing (see docs: GAP).
+func (e *Engine) onShare(h *hostState, ev *telemetry.Event, evid Evidence) {
+	sa, ok := ev.ShareAccess()
+	if !ok || sa.RelativeTargetName == "" {
+		return
+	}
+	if svc, client, ok := pipeService(sa.RelativeTargetName); ok {
+		if inc := e.lookup(h, evid.Time, svc, "", ""); inc != nil {
+			e.note(inc, evid, PsexecFamily, "PsExec-style pipe "+quote(sa.RelativeTargetName)+
+				" opened over "+sa.ShareName)
+			e.setSource(h, inc, client, sa.IPAddress)
+		}
+		return
+	}
+	file := strings.ToLower(baseName(strings.ReplaceAll(sa.RelativeTargetName, "/", `\`)))
+	for _, inc := range h.open {
+		if inc.imageKey != "" && baseName(inc.imageKey) == file {
+			e.note(inc, evid, noSignal, "binary written through share "+sa.ShareName)
+			e.setSource(h, inc, "", sa.IPAddress)
+		}
+	}
+}
+
+// setSource records a remote client host or address seen in pipe names or
+// share access, ignoring the host itself.
+func (e *Engine) setSource(h *hostState, inc *incident, host, ip string) {
+	r := inc.root()
+	if host != "" && telemetry.CanonicalHost(host) != h.key && r.sourceHost == "" {
+		r.sourceHost = host
+		inc.sourceHost = host
+	}
+	if ip != "" && r.sourceIP == "" && ip != "127.0.0.1" && ip != "::1" {
+		r.sourceIP = ip
+		inc.sourceIP = ip
+	}
+}
+
+// trackBurst counts a suspicious install towards its origin's burst and
+// merges the burst's installs into one incident once BurstCount is reached.
+func (e *Engine) trackBurst(h *hostState, inc *incident, evid Evidence, origin string) {
+	if !inc.suspicious || inc.inBurst || inc.driver || inc.isBurst {
+		return
+	}
+	inc.inBurst = true
+	bt := h.bursts[origin]
+	if bt == nil {
+		bt = &burstTracker{}
+		h.bursts[origin] = bt
+	}
+	bt.prune(evid.Time.Add(-e.pol.BurstWindow))
+	bt.members = append(bt.members, inc)
+	bt.times = append(bt.times, evid.Time)
+	if bt.burst != nil && !bt.burst.closed {
+		e.merge(bt.burst, inc)
+		return
+	}
+	if len(bt.members) < e.pol.BurstCount {
+		return
+	}
+	b := e.openIncident(h, evid.Time)
+	b.isBurst, bt.burst = true, b
+	for _, m := range bt.members {
+		e.merge(b, m)
+	}
+	e.note(b, evid, InstallBurst, fmt.Sprintf("%d or more suspicious installs from one origin (%s) "+
+		"within %s", e.pol.BurstCount, origin, e.pol.BurstWindow))
+}
+
+// prune drops members older than since, unless a burst already holds them.
+func (bt *burstTracker) prune(since time.Time) {
+	i := 0
+	for i < len(bt.times) && bt.times[i].Before(since) {
+		i++
+	}
+	bt.members, bt.times = bt.members[i:], bt.times[i:]
+	if len(bt.members) > 4096 {
+		bt.members, bt.times = bt.members[len(bt.members)-4096:], bt.times[len(bt.times)-4096:]
+	}
+}
