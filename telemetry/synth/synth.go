@@ -1,0 +1,208 @@
+package synth
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/svcharness/svcharness/telemetry"
+)
+
+// Config chooses the fleet, the rate and the attacks of a stream.
+type Config struct {
+	// Hosts is the number of hosts in the fleet (default 10). Every tenth host
+	// is a server (SRVnnn), the others workstations (WSnnnn).
+	Hosts int
+	// EventsPerSecond spaces the events' timestamps: the fleet as a whole
+	// records this many events per second of simulated time (default 1000).
+	// It does not throttle the generator, which runs as fast as it is called.
+	EventsPerSecond float64
+	// AttackEvery injects one attack chain per this many events on average
+	// (0: none). Chains are spread with jitter, not at exact multiples.
+	AttackEvery int
+	// Attacks restricts the injected chains to these scenarios (default: all of
+	// Scenarios()).
+	Attacks []string
+	// Seed makes the stream reproducible: the same Config gives the same events.
+	Seed uint64
+	// Start is the time of the first event (default 2026-01-05T09:00:00Z).
+	Start time.Time
+	// Domain is the DNS domain of the hosts (default "lab.local").
+	Domain string
+	// Concurrency is how many episodes (an install, a logon, an attack
+	// chain…) are under way at once, interleaved event by event across
+	// hosts (default 8). An episode of n events spans about n×Concurrency
+	// events of the stream.
+	Concurrency int
+}
+
+// Label says which episode an event belongs to. Attack chains have
+// Malicious set; everything else is background that a correct correlator
+// either ignores or attributes to approved or benign activity.
+type Label struct {
+	Scenario  string // episode kind: "psexec", "software_install", "process_noise", …
+	Malicious bool   // the event is part of an injected attack chain
+	Chain     uint64 // episode number, unique within the stream, starting at 1
+	Host      string // canonical key of the host the episode targets
+	Service   string // service key name the episode installs or changes, if any
+}
+
+// Attack scenarios. Each is one chain of events on a target host (and, for
+// remote ones, its source host).
+const (
+	ScenarioPsExec          = "psexec"           // PsExec from another host: 4624, 5145, PSEXESVC, pipes
+	ScenarioSmbExec         = "smbexec"          // impacket smbexec: %COMSPEC% echo … execute.bat service
+	ScenarioScComspec       = "sc_comspec"       // local sc.exe create with a %COMSPEC% binPath
+	ScenarioRegistryOnly    = "registry_only"    // service key written by PowerShell, no SCM event
+	ScenarioImagePathHijack = "imagepath_hijack" // existing service's ImagePath rewritten, then started
+)
+
+// Scenarios returns the names of the attack chains the generator can inject.
+func Scenarios() []string {
+	return []string{ScenarioPsExec, ScenarioSmbExec, ScenarioScComspec, ScenarioRegistryOnly,
+		ScenarioImagePathHijack}
+}
+
+// ErrConfig is wrapped by New's errors for an invalid Config.
+var ErrConfig = errors.New("invalid generator config")
+
+// Generator produces the stream. It is not safe for concurrent use; run one
+// per goroutine (with different seeds) to generate in parallel.
+type Generator struct {
+	cfg           Config
+	rng           *rand.Rand
+	arena         arena
+	hosts         []*host
+	domainNetBIOS string
+	nsPerEvent    float64
+	attacks       []attackFunc
+
+	slots      []slot
+	n          uint64 // events emitted so far
+	chains     uint64 // episodes started so far
+	nextAttack uint64 // event count at which the next attack chain starts
+}
+
+// slot is one episode under way: its label and the events not yet emitted.
+type slot struct {
+	label   Label
+	pending []pend
+	pos     int
+}
+
+// pend is an event built ahead of its emission; Time, RecordID and Sysmon's
+// UtcTime are set when it is emitted, so that they follow stream order.
+type pend struct {
+	ev *telemetry.Event
+	h  *host
+}
+
+// New returns a generator for cfg, with defaults filled in.
+func New(cfg Config) (*Generator, error) {
+	if err := cfg.fill(); err != nil {
+		return nil, err
+	}
+	g := &Generator{
+		cfg:        cfg,
+		rng:        rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
+		nsPerEvent: 1e9 / cfg.EventsPerSecond,
+		slots:      make([]slot, cfg.Concurrency),
+	}
+	g.domainNetBIOS = strings.ToUpper(strings.SplitN(cfg.Domain, ".", 2)[0])
+	for _, name := range cfg.Attacks {
+		g.attacks = append(g.attacks, attackByName[name])
+	}
+	g.hosts = make([]*host, cfg.Hosts)
+	for i := range g.hosts {
+		g.hosts[i] = newHost(g, i)
+	}
+	if cfg.AttackEvery > 0 {
+		g.nextAttack = g.attackGap()
+	}
+	return g, nil
+}
+
+// fill checks c and sets its defaults.
+func (c *Config) fill() error {
+	if c.Hosts < 0 || c.EventsPerSecond < 0 || c.AttackEvery < 0 || c.Concurrency < 0 {
+		return fmt.Errorf("%w: negative hosts, rate, attack interval or concurrency", ErrConfig)
+	}
+	c.Hosts = cmpOr(c.Hosts, 10)
+	c.EventsPerSecond = cmpOr(c.EventsPerSecond, 1000)
+	c.Concurrency = cmpOr(c.Concurrency, 8)
+	c.Domain = cmpOr(c.Domain, "lab.local")
+	if c.Start.IsZero() {
+		c.Start = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	}
+	c.Start = c.Start.UTC()
+	if len(c.Attacks) == 0 {
+		c.Attacks = Scenarios()
+	}
+	for _, a := range c.Attacks {
+		if attackByName[a] == nil {
+			return fmt.Errorf("%w: unknown attack scenario %q (have %s)", ErrConfig, a,
+				strings.Join(Scenarios(), ", "))
+		}
+	}
+	if c.Hosts < 2 {
+		return fmt.Errorf("%w: need at least 2 hosts (remote attacks come from one)", ErrConfig)
+	}
+	return nil
+}
+
+// cmpOr returns v, or def when v is the zero value.
+func cmpOr[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// Next returns the next event of the stream and its label. The event is the
+// caller's to keep.
+func (g *Generator) Next() (*telemetry.Event, Label) {
+	s := &g.slots[g.rng.IntN(len(g.slots))]
+	for s.pos == len(s.pending) {
+		s.pending, s.pos = s.pending[:0], 0
+		g.startEpisode(s)
+	}
+	p := s.pending[s.pos]
+	s.pos++
+	g.emit(p)
+	return p.ev, s.label
+}
+
+// Fill fills events with the next len(events) events of the stream, and
+// labels (when not nil, and as far as it is long) with their labels. The
+// events' fields and strings are shared with nothing the generator will
+// write again.
+func (g *Generator) Fill(events []telemetry.Event, labels []Label) {
+	for i := range events {
+		e, l := g.Next()
+		events[i] = *e
+		if i < len(labels) {
+			labels[i] = l
+		}
+	}
+}
+
+// emit stamps an event with the stream's clock, its host's next record ID
+// and, for Sysmon, the matching UtcTime.
+func (g *Generator) emit(p pend) {
+	e := p.ev
+	e.Time = g.cfg.Start.Add(time.Duration(float64(g.n) * g.nsPerEvent))
+	g.n++
+	e.RecordID = p.h.record(e.Channel)
+	if e.Channel != telemetry.ChannelSysmon {
+		return
+	}
+	utc := g.arena.sysmonTime(e.Time)
+	for i := range e.Fields {
+		if n := e.Fields[i].Name; n == "UtcTime" || n == "CreationUtcTime" {
+			e.Fields[i].Value = utc
+		}
+	}
+}

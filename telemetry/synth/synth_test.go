@@ -1,0 +1,381 @@
+package synth
+
+import (
+	"errors"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/svcharness/svcharness/telemetry"
+)
+
+// generate returns n events and labels from a generator for cfg.
+func generate(t testing.TB, cfg Config, n int) ([]telemetry.Event, []Label) {
+	t.Helper()
+	g, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New(%+v) error = %v; want nil", cfg, err)
+	}
+	events, labels := make([]telemetry.Event, n), make([]Label, n)
+	g.Fill(events, labels)
+	return events, labels
+}
+
+func TestDeterministic(t *testing.T) {
+	cfg := Config{Hosts: 20, AttackEvery: 500, Seed: 42}
+	a, la := generate(t, cfg, 20000)
+	b, lb := generate(t, cfg, 20000)
+	if !reflect.DeepEqual(a, b) || !reflect.DeepEqual(la, lb) {
+		t.Fatal("two generators with one Config gave different streams; want identical")
+	}
+	cfg.Seed = 43
+	c, _ := generate(t, cfg, 20000)
+	if reflect.DeepEqual(a, c) {
+		t.Error("seeds 42 and 43 gave identical streams; want different")
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, cfg := range []Config{
+		{Hosts: -1},
+		{Hosts: 1},
+		{EventsPerSecond: -5},
+		{Attacks: []string{"teleport"}},
+	} {
+		if _, err := New(cfg); !errors.Is(err, ErrConfig) {
+			t.Errorf("New(%+v) error = %v; want ErrConfig", cfg, err)
+		}
+	}
+}
+
+func TestClockAndRecordIDs(t *testing.T) {
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	events, _ := generate(t, Config{Hosts: 5, EventsPerSecond: 200, Start: start, Seed: 7}, 5000)
+	last := map[string]uint64{}
+	for i, e := range events {
+		if want := start.Add(time.Duration(i) * 5 * time.Millisecond); !e.Time.Equal(want) {
+			t.Fatalf("event %d Time = %v; want %v", i, e.Time, want)
+		}
+		k := e.HostKey + "/" + e.Channel
+		if e.RecordID <= last[k] {
+			t.Fatalf("event %d RecordID = %d after %d on %s; want increasing", i, e.RecordID,
+				last[k], k)
+		}
+		last[k] = e.RecordID
+		if e.Channel == telemetry.ChannelSysmon {
+			if got, want := e.Value("UtcTime"), e.Time.Format("2006-01-02 15:04:05.000"); got != want {
+				t.Fatalf("event %d UtcTime = %q; want %q", i, got, want)
+			}
+		}
+		if e.HostKey != telemetry.CanonicalHost(e.Host) {
+			t.Fatalf("event %d HostKey = %q; want CanonicalHost(%q)", i, e.HostKey, e.Host)
+		}
+	}
+}
+
+// fieldOrder is the order of the data fields in real records of each event,
+// copied from ../shared/datasets (derived-xml, the EVTX files and MANIFEST.md
+// "Record formats"); 4697 version 1 from Microsoft's event-4697 page.
+var fieldOrder = map[string]string{
+	"Sysmon:1": "RuleName UtcTime ProcessGuid ProcessId Image FileVersion Description Product " +
+		"Company OriginalFileName CommandLine CurrentDirectory User LogonGuid LogonId " +
+		"TerminalSessionId IntegrityLevel Hashes ParentProcessGuid ParentProcessId ParentImage " +
+		"ParentCommandLine",
+	"Sysmon:3": "RuleName UtcTime ProcessGuid ProcessId Image User Protocol Initiated " +
+		"SourceIsIpv6 SourceIp SourceHostname SourcePort SourcePortName DestinationIsIpv6 " +
+		"DestinationIp DestinationHostname DestinationPort DestinationPortName",
+	"Sysmon:11":   "RuleName UtcTime ProcessGuid ProcessId Image TargetFilename CreationUtcTime",
+	"Sysmon:12":   "RuleName EventType UtcTime ProcessGuid ProcessId Image TargetObject",
+	"Sysmon:13":   "RuleName EventType UtcTime ProcessGuid ProcessId Image TargetObject Details",
+	"Sysmon:17":   "RuleName EventType UtcTime ProcessGuid ProcessId PipeName Image",
+	"Sysmon:18":   "RuleName EventType UtcTime ProcessGuid ProcessId PipeName Image",
+	"System:7045": "ServiceName ImagePath ServiceType StartType AccountName",
+	"System:7036": "param1 param2",
+	"System:7040": "param1 param2 param3 param4",
+	"Security:4697": "SubjectUserSid SubjectUserName SubjectDomainName SubjectLogonId " +
+		"ServiceName ServiceFileName ServiceType ServiceStartType ServiceAccount " +
+		"ClientProcessStartKey ClientProcessId ParentProcessId RpcCallClientLocality FQDN",
+	"Security:4624": "SubjectUserSid SubjectUserName SubjectDomainName SubjectLogonId " +
+		"TargetUserSid TargetUserName TargetDomainName TargetLogonId LogonType " +
+		"LogonProcessName AuthenticationPackageName WorkstationName LogonGuid " +
+		"TransmittedServices LmPackageName KeyLength ProcessId ProcessName IpAddress IpPort " +
+		"ImpersonationLevel RestrictedAdminMode TargetOutboundUserName " +
+		"TargetOutboundDomainName VirtualAccount TargetLinkedLogonId ElevatedToken",
+	"Security:5145": "SubjectUserSid SubjectUserName SubjectDomainName SubjectLogonId " +
+		"ObjectType IpAddress IpPort ShareName ShareLocalPath RelativeTargetName AccessMask " +
+		"AccessList AccessReason",
+}
+
+func TestFieldsAsRealEvents(t *testing.T) {
+	events, _ := generate(t, Config{Hosts: 10, AttackEvery: 200, Seed: 3}, 50000)
+	seen := map[string]int{}
+	for i := range events {
+		e := &events[i]
+		want, ok := fieldOrder[e.Key()]
+		if !ok {
+			t.Fatalf("event %d is %s; want only the event kinds of fieldOrder", i, e.Key())
+		}
+		seen[e.Key()]++
+		names := make([]string, len(e.Fields))
+		for j, f := range e.Fields {
+			names[j] = f.Name
+		}
+		if got := strings.Join(names, " "); got != want {
+			t.Errorf("event %d (%s) fields = %s\nwant %s", i, e.Key(), got, want)
+		}
+	}
+	for key := range fieldOrder {
+		if seen[key] == 0 {
+			t.Errorf("no %s event in 50000; want every kind", key)
+		}
+	}
+}
+
+func TestEveryEventDecodesWithItsView(t *testing.T) {
+	events, _ := generate(t, Config{Hosts: 10, AttackEvery: 200, Seed: 5}, 50000)
+	for i := range events {
+		if err := checkView(&events[i]); err != "" {
+			t.Fatalf("event %d (%s): %s; fields %v", i, events[i].Key(), err, events[i].Fields)
+		}
+	}
+}
+
+// checkView decodes e with the view its kind belongs to and checks the values
+// the correlator joins on; it returns what is wrong, or "".
+func checkView(e *telemetry.Event) string {
+	switch e.Key() {
+	case "Sysmon:1":
+		p, ok := e.ProcessCreate()
+		if !ok || p.PID == 0 || p.ProcessGUID == "" || p.ImageKey == "" || !p.ParentKnown ||
+			p.ParentGUID == "" || p.LogonID == 0 || p.User == "" {
+			return "ProcessCreate() lacks a join value"
+		}
+	case "Sysmon:3":
+		n, ok := e.NetworkConnect()
+		if !ok || n.ProcessGUID == "" || n.DestPort == 0 || n.SourcePort == 0 || n.DestIP == "" {
+			return "NetworkConnect() lacks a join value"
+		}
+	case "Sysmon:11":
+		if f, ok := e.FileCreate(); !ok || f.ProcessGUID == "" || f.TargetFilename == "" {
+			return "FileCreate() lacks a join value"
+		}
+	case "Sysmon:12", "Sysmon:13":
+		r, ok := e.RegistryEvent()
+		if !ok || r.Service == "" || r.ProcessGUID == "" || r.ImageKey == "" || r.EventType == "" {
+			return "RegistryEvent() is not a service key write"
+		}
+	case "Sysmon:17", "Sysmon:18":
+		if p, ok := e.PipeEvent(); !ok || p.PipeName == "" || p.ProcessGUID == "" {
+			return "PipeEvent() lacks a join value"
+		}
+	case "System:7045", "Security:4697":
+		return checkServiceInstall(e)
+	case "System:7036", "System:7040":
+		if c, ok := e.ServiceStateChange(); !ok || c.DisplayName == "" {
+			return "ServiceStateChange() lacks the display name"
+		}
+	case "Security:4624":
+		if l, ok := e.Logon(); !ok || l.TargetLogonID == 0 || l.LogonType == 0 {
+			return "Logon() lacks the logon ID or type"
+		}
+	case "Security:5145":
+		if a, ok := e.ShareAccess(); !ok || a.SubjectLogonID == 0 || a.ShareName == "" {
+			return "ShareAccess() lacks the logon ID or share"
+		}
+	default:
+		return "no view for this event"
+	}
+	return ""
+}
+
+// checkServiceInstall checks 7045 and 4697, including that their raw type
+// fields parse (the view leaves an unparsable type as 0).
+func checkServiceInstall(e *telemetry.Event) string {
+	s, ok := e.ServiceInstall()
+	if !ok || s.ServiceName == "" || s.ImageKey == "" {
+		return "ServiceInstall() lacks the name or image"
+	}
+	typeField, startField := "ServiceType", "StartType"
+	if e.EventID == 4697 {
+		startField = "ServiceStartType"
+		if s.SubjectLogonID == 0 {
+			return "4697 lacks SubjectLogonId"
+		}
+	}
+	if _, ok := telemetry.ParseServiceType(e.Value(typeField)); !ok {
+		return "ServiceType does not parse"
+	}
+	if _, ok := telemetry.ParseStartType(e.Value(startField)); !ok {
+		return "start type does not parse"
+	}
+	return ""
+}
+
+// chain is one episode's label and events.
+type chain struct {
+	label  Label
+	events []*telemetry.Event
+}
+
+// chains groups a stream's events by chain number.
+func chains(events []telemetry.Event, labels []Label) map[uint64]*chain {
+	m := map[uint64]*chain{}
+	for i := range events {
+		c := m[labels[i].Chain]
+		if c == nil {
+			c = &chain{label: labels[i]}
+			m[labels[i].Chain] = c
+		}
+		c.events = append(c.events, &events[i])
+	}
+	return m
+}
+
+func TestAttackRate(t *testing.T) {
+	const n, every = 200000, 2000
+	_, labels := generate(t, Config{Hosts: 30, AttackEvery: every, Seed: 11}, n)
+	attacks := map[uint64]bool{}
+	kinds := map[string]bool{}
+	for _, l := range labels {
+		if l.Malicious {
+			attacks[l.Chain] = true
+			kinds[l.Scenario] = true
+		}
+	}
+	if got, want := len(attacks), n/every; got < want*7/10 || got > want*13/10 {
+		t.Errorf("%d attack chains in %d events with AttackEvery %d; want about %d", got, n,
+			every, want)
+	}
+	for _, s := range Scenarios() {
+		if !kinds[s] {
+			t.Errorf("no %s chain among %d; want every scenario", s, len(attacks))
+		}
+	}
+	_, labels = generate(t, Config{Hosts: 30, Seed: 11}, 50000)
+	for i, l := range labels {
+		if l.Malicious {
+			t.Fatalf("label %d = %+v with AttackEvery 0; want no attack", i, l)
+		}
+	}
+}
+
+func TestAttackChainsCarryTheirLegs(t *testing.T) {
+	events, labels := generate(t, Config{Hosts: 12, AttackEvery: 300, Seed: 21}, 100000)
+	checked := map[string]int{}
+	for _, c := range chains(events, labels) {
+		l := c.label
+		if !l.Malicious {
+			continue
+		}
+		checked[l.Scenario]++
+		if msg := checkChain(l, c.events); msg != "" {
+			t.Errorf("%s chain %d (service %q): %s", l.Scenario, l.Chain, l.Service, msg)
+		}
+	}
+	for _, s := range Scenarios() {
+		if checked[s] == 0 {
+			t.Errorf("no %s chain checked; want some", s)
+		}
+	}
+}
+
+// legs summarises a chain: the keys of its events and the values joined on.
+type legs struct {
+	keys        map[string]int
+	installs    []telemetry.ServiceInstall
+	regImage    []telemetry.RegistryEvent
+	childImages []string // images services.exe started
+	logonIDs    []uint64 // 4624 TargetLogonId
+}
+
+func summarise(target string, chain []*telemetry.Event) legs {
+	l := legs{keys: map[string]int{}}
+	for _, e := range chain {
+		if e.HostKey != target {
+			continue // the source host's side of a remote chain
+		}
+		l.keys[e.Key()]++
+		if s, ok := e.ServiceInstall(); ok {
+			l.installs = append(l.installs, s)
+		}
+		if r, ok := e.RegistryEvent(); ok && r.ValueName == "ImagePath" {
+			l.regImage = append(l.regImage, r)
+		}
+		if p, ok := e.ProcessCreate(); ok && strings.HasSuffix(p.ParentImageKey, `\services.exe`) {
+			l.childImages = append(l.childImages, p.ImageKey)
+		}
+		if lo, ok := e.Logon(); ok {
+			l.logonIDs = append(l.logonIDs, lo.TargetLogonID)
+		}
+	}
+	return l
+}
+
+// checkChain checks that a chain has the legs its scenario leaves on a real
+// host and that their join keys agree; it returns what is wrong, or "".
+func checkChain(label Label, chain []*telemetry.Event) string {
+	l := summarise(label.Host, chain)
+	if len(l.regImage) == 0 || l.regImage[0].Service != label.Service {
+		return "no Sysmon 13 ImagePath write under the labelled service"
+	}
+	image := telemetry.CanonicalImage(l.regImage[0].Details)
+	started := label.Scenario != ScenarioRegistryOnly // the SCM reads the key at boot
+	if started && !slices.Contains(l.childImages, image) {
+		return "services.exe started no child with the written ImagePath " + image
+	}
+	switch label.Scenario {
+	case ScenarioPsExec, ScenarioSmbExec, ScenarioScComspec:
+		if len(l.installs) != 2 {
+			return "want one 7045 and one 4697"
+		}
+		for _, s := range l.installs {
+			if s.ImageKey != image || s.ServiceName != label.Service {
+				return "7045/4697 image or name differ from the registry's"
+			}
+		}
+	case ScenarioRegistryOnly, ScenarioImagePathHijack:
+		if len(l.installs) != 0 {
+			return "want no 7045 or 4697 for a change the SCM does not log"
+		}
+	}
+	if label.Scenario == ScenarioPsExec || label.Scenario == ScenarioSmbExec {
+		audit := l.installs[1]
+		if len(l.logonIDs) != 1 || audit.SubjectLogonID != l.logonIDs[0] {
+			return "4697 SubjectLogonId does not match the 4624 TargetLogonId"
+		}
+	}
+	if label.Scenario == ScenarioPsExec && l.keys["Sysmon:17"] != 4 {
+		return "want the service pipe and its stdin, stdout, stderr pipes"
+	}
+	return ""
+}
+
+func TestCallersMayKeepEvents(t *testing.T) {
+	g, err := New(Config{Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := g.Next()
+	kept := *first
+	keptFields := slices.Clone(first.Fields)
+	for range 300000 { // several arena chunks
+		g.Next()
+	}
+	if !reflect.DeepEqual(*first, kept) || !reflect.DeepEqual(first.Fields, keptFields) {
+		t.Error("an event changed after later calls to Next; want it left alone")
+	}
+}
+
+func BenchmarkNext(b *testing.B) {
+	g, err := New(Config{Hosts: 100, AttackEvery: 10000, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		g.Next()
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
