@@ -90,6 +90,9 @@ type parser struct {
 	pos   int
 	end   int
 	depth int
+	// cached marks a template definition's parse: its tree outlives the
+	// record, so values found in it must not use the per-record buffer.
+	cached bool
 }
 
 func (p *parser) errorf(format string, args ...any) error {

@@ -32,6 +32,11 @@ type chunk struct {
 	data      []byte
 	names     map[uint32]string
 	templates map[uint32]templateEntry
+
+	// Per-record scratch, reset by each record.
+	elems    []*elem
+	nextElem int
+	values   []value
 }
 
 func (c *chunk) errorf(format string, args ...any) error {
@@ -234,13 +239,14 @@ func (c *chunk) event(start, end int, id, written uint64) (*telemetry.Event, err
 	if end <= start {
 		return nil, ErrEmptyRecord
 	}
+	c.nextElem, c.values = 0, c.values[:0]
 	p := parser{c: c, pos: start, end: end}
 	top, err := p.document()
 	if err != nil {
 		return nil, err
 	}
-	root := &elem{}
 	b := builder{c: c}
+	root := b.newElem("")
 	for _, n := range top {
 		if err := b.build(n, nil, root, 0); err != nil {
 			return nil, err

@@ -1,6 +1,7 @@
 package evtx
 
 import (
+	"encoding/binary"
 	"strconv"
 	"strings"
 	"time"
@@ -17,7 +18,26 @@ type elem struct {
 	kids  []*elem
 }
 
-type elemAttr struct{ name, value string }
+// elemAttr is a rendered attribute. A FILETIME value also keeps its raw
+// form, so TimeCreated needs no parsing back.
+type elemAttr struct {
+	name, value string
+	filetime    uint64
+}
+
+// newElem returns a cleared element from the chunk's pool. Elements live
+// for one record; the pool is reset by the next record, so building a record
+// allocates almost nothing but its values.
+func (b *builder) newElem(name string) *elem {
+	c := b.c
+	if c.nextElem == len(c.elems) {
+		c.elems = append(c.elems, &elem{})
+	}
+	e := c.elems[c.nextElem]
+	c.nextElem++
+	*e = elem{name: name, attrs: e.attrs[:0], kids: e.kids[:0]}
+	return e
+}
 
 // attr returns the value of the attribute called name, or "".
 func (e *elem) attr(name string) string {
@@ -58,7 +78,7 @@ func (b *builder) build(n *node, vals []value, parent *elem, depth int) error {
 	case sub != nil && v.typ&typeArray != 0:
 		return b.repeat(n, vals, parent, v)
 	}
-	e := &elem{name: n.name}
+	e := b.newElem(n.name)
 	b.buildAttrs(n, vals, e)
 	parent.kids = append(parent.kids, e)
 	return b.buildKids(n, vals, e, depth)
@@ -91,7 +111,7 @@ func (b *builder) repeat(n *node, vals []value, parent *elem, v value) error {
 		items = []string{""}
 	}
 	for _, item := range items {
-		e := &elem{name: n.name}
+		e := b.newElem(n.name)
 		b.buildAttrs(n, vals, e)
 		if err := b.addText(e, item); err != nil {
 			return err
@@ -105,27 +125,40 @@ func (b *builder) repeat(n *node, vals []value, parent *elem, v value) error {
 // substitutions whose values are empty is dropped, as [MS-EVEN6] says.
 func (b *builder) buildAttrs(n *node, vals []value, e *elem) {
 	for _, a := range n.attrs {
+		if len(a.parts) == 1 { // the common case: one value, no builder
+			if at, ok := attrPart(a.name, a.parts[0], vals); ok {
+				e.attrs = append(e.attrs, at)
+			}
+			continue
+		}
 		var sb strings.Builder
 		present := false
 		for _, part := range a.parts {
-			switch part.kind {
-			case kindText:
-				sb.WriteString(part.text)
-				present = true
-			case kindSubst:
-				v := lookup(vals, part.index)
-				if v.typ != typeNull || !part.optional {
-					present = true
-				}
-				if v.typ != typeBinXML {
-					sb.WriteString(render(v.typ, v.data))
-				}
-			}
+			at, ok := attrPart(a.name, part, vals)
+			sb.WriteString(at.value)
+			present = present || ok
 		}
 		if present {
 			e.attrs = append(e.attrs, elemAttr{name: a.name, value: sb.String()})
 		}
 	}
+}
+
+// attrPart renders one part of an attribute value; ok is false for an
+// optional substitution with no value.
+func attrPart(name string, part *node, vals []value) (elemAttr, bool) {
+	if part.kind != kindSubst {
+		return elemAttr{name: name, value: part.text}, true
+	}
+	v := lookup(vals, part.index)
+	at := elemAttr{name: name}
+	if v.typ == typeFileTime && len(v.data) == 8 {
+		at.filetime = binary.LittleEndian.Uint64(v.data)
+	}
+	if v.typ != typeBinXML {
+		at.value = render(v.typ, v.data)
+	}
+	return at, v.typ != typeNull || !part.optional
 }
 
 // substitute renders one substitution into parent's content. A nested BinXml
@@ -201,9 +234,7 @@ func systemFields(sys *elem, ev *telemetry.Event) {
 		case "EventRecordID":
 			ev.RecordID = parseUint(e.text, 64)
 		case "TimeCreated":
-			if t, err := time.Parse(time.RFC3339Nano, e.attr("SystemTime")); err == nil {
-				ev.Time, ev.TimeSource = t.UTC(), telemetry.TimeUTC
-			}
+			systemTime(e, ev)
 		case "Execution":
 			ev.ProcessID = uint32(parseUint(e.attr("ProcessID"), 32))
 			ev.ThreadID = uint32(parseUint(e.attr("ThreadID"), 32))
@@ -214,6 +245,21 @@ func systemFields(sys *elem, ev *telemetry.Event) {
 			ev.HostKey = telemetry.CanonicalHost(e.text)
 		case "Security":
 			ev.UserID = e.attr("UserID")
+		}
+	}
+}
+
+// systemTime sets the event's time from TimeCreated@SystemTime: the raw
+// FILETIME when the attribute was one, else its text.
+func systemTime(e *elem, ev *telemetry.Event) {
+	for _, a := range e.attrs {
+		if a.name != "SystemTime" {
+			continue
+		}
+		if a.filetime != 0 {
+			ev.Time, ev.TimeSource = filetime(a.filetime), telemetry.TimeUTC
+		} else if t, err := time.Parse(time.RFC3339Nano, a.value); err == nil {
+			ev.Time, ev.TimeSource = t.UTC(), telemetry.TimeUTC
 		}
 	}
 }
@@ -236,14 +282,10 @@ func eventData(sec *elem, ev *telemetry.Event) {
 	}
 }
 
-// flatten adds the leaf elements under a UserData child as fields named
-// after the leaves, in document order.
+// flatten adds the elements under a UserData child as fields named after
+// them, with their own text, in document order, as the XML decoder does.
 func flatten(kids []*elem, ev *telemetry.Event) {
 	for _, e := range kids {
-		if len(e.kids) > 0 {
-			flatten(e.kids, ev)
-			continue
-		}
 		ev.Fields = append(ev.Fields, telemetry.Field{Name: e.name, Value: e.text})
 	}
 }

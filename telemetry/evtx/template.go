@@ -127,7 +127,7 @@ func (p *parser) parseTemplate(off uint32) (*node, error) {
 	if size > len(p.c.data)-o-24 {
 		return nil, p.errorf("template at 0x%x runs past the chunk", off)
 	}
-	sub := parser{c: p.c, pos: o + 24, end: o + 24 + size, depth: p.depth}
+	sub := parser{c: p.c, pos: o + 24, end: o + 24 + size, depth: p.depth, cached: true}
 	top, err := sub.document()
 	if err != nil {
 		return nil, err
@@ -147,7 +147,16 @@ func (p *parser) values() ([]value, error) {
 	}
 	desc := p.pos
 	p.pos += 4 * int(count)
-	values := make([]value, count)
+	// Values live in the chunk's per-record buffer; a slice handed out
+	// stays valid when a later append moves the buffer.
+	var values []value
+	if p.cached {
+		values = make([]value, count)
+	} else {
+		start := len(p.c.values)
+		p.c.values = append(p.c.values, make([]value, count)...)
+		values = p.c.values[start:]
+	}
 	for i := range values {
 		d := p.c.data[desc+4*i:]
 		size := int(binary.LittleEndian.Uint16(d))

@@ -94,10 +94,6 @@ func refFromXML(ev *xnode) refEvent {
 
 func appendLeaves(fields []telemetry.Field, kids []xnode) []telemetry.Field {
 	for _, k := range kids {
-		if len(k.Kids) > 0 {
-			fields = appendLeaves(fields, k.Kids)
-			continue
-		}
 		fields = append(fields, telemetry.Field{Name: k.XMLName.Local, Value: k.Text})
 	}
 	return fields
