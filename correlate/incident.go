@@ -14,6 +14,7 @@ type incident struct {
 	keyName, displayName string
 	imagePath            string // as first recorded (unredacted until output)
 	imageKey             string // canonical binary
+	imageGuess           bool   // imagePath came from a dropped file or a pipe's creator
 	driver               bool
 
 	signals  signalSet
@@ -87,8 +88,8 @@ func (h *hostState) setImage(inc *incident, path string) {
 	if path == "" {
 		return
 	}
-	if inc.imagePath == "" {
-		inc.imagePath = path
+	if inc.imagePath == "" || inc.imageGuess {
+		inc.imagePath, inc.imageGuess = path, false
 		inc.imageKey = canonImage(path)
 	}
 	h.index(h.byImage, normPath(path), inc)
@@ -101,6 +102,17 @@ func (h *hostState) index(m map[string]*incident, k string, inc *incident) {
 	if cur, ok := m[k]; !ok || cur.closed {
 		m[k] = inc
 	}
+}
+
+// samePath reports whether two ImagePaths name the same binary with the same
+// arguments, whatever their quoting, variables or case.
+func samePath(a, b string) bool {
+	if normPath(a) == normPath(b) {
+		return true
+	}
+	_, argsA := splitImage(a)
+	_, argsB := splitImage(b)
+	return canonImage(a) == canonImage(b) && strings.EqualFold(argsA, argsB)
 }
 
 // normPath is the lookup form of a full ImagePath: lower case, Sysmon's %%
@@ -152,17 +164,30 @@ func after(a, b time.Time, w time.Duration) bool {
 }
 
 // note adds evidence, and optionally a signal and a reason, to the incident's
-// root.
+// root. Repeated timing and PsExec reasons are kept once per signal, and a
+// burst's members add evidence but no reasons (the burst's reason covers them).
 func (e *Engine) note(inc *incident, ev Evidence, sig Signal, reason string) {
 	r := inc.root()
 	if sig < numSignals {
+		if onceReason[sig] && r.signals.has(sig) {
+			reason = ""
+		}
 		r.signals.add(sig)
 		ev.Signal = sig.String()
+	}
+	if r.isBurst && inc != r {
+		reason = ""
 	}
 	if reason != "" && !slices.Contains(r.reasons, reason) && len(r.reasons) < 64 {
 		r.reasons = append(r.reasons, reason)
 	}
 	e.addEvidence(r, ev)
+}
+
+// onceReason marks signals whose later occurrences add evidence only.
+var onceReason = [numSignals]bool{
+	RapidExecution: true, TransientService: true, PsexecFamily: true,
+	ServiceNetwork: true, RemoteOrigin: true, ServiceInstalled: true,
 }
 
 const noSignal = numSignals
@@ -204,10 +229,8 @@ func (e *Engine) merge(b, inc *incident) {
 	}
 	inc.burst = b
 	b.signals |= inc.signals
-	for _, r := range inc.reasons {
-		if !slices.Contains(b.reasons, r) && len(b.reasons) < 64 {
-			b.reasons = append(b.reasons, r)
-		}
+	if len(b.members) == 0 {
+		b.reasons = append(b.reasons, inc.reasons...) // the first member speaks for all
 	}
 	for _, ev := range inc.evidence {
 		e.addEvidence(b, ev)

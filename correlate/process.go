@@ -101,10 +101,13 @@ func (e *Engine) serviceChild(h *hostState, p *proc, evid Evidence, hashes, how 
 	if !psexecFamily("", p.image) && len(findings) == 0 {
 		return
 	}
-	inc := e.openIncident(h, evid.Time)
 	name := strings.TrimSuffix(baseName(p.image), ".exe")
 	if psexecFamily("", p.image) {
 		name = strings.ToUpper(name)
+	}
+	inc := e.lookup(h, evid.Time, name, "", "")
+	if inc == nil {
+		inc = e.openIncident(h, evid.Time)
 	}
 	h.setNames(inc, name, "")
 	h.setImage(inc, firstOf(p.cmdline, p.image))
@@ -221,7 +224,10 @@ func (e *Engine) onFile(h *hostState, ev *telemetry.Event, evid Evidence) {
 		inc = e.openIncident(h, evid.Time)
 		h.setNames(inc, name, "")
 	}
-	h.setImage(inc, fc.TargetFilename)
+	if inc.imagePath == "" {
+		h.setImage(inc, fc.TargetFilename)
+		inc.imageGuess = true
+	}
 	by := baseName(fc.ImageKey)
 	if strings.EqualFold(fc.Image, "System") {
 		by = "System (written over SMB)"
@@ -251,6 +257,7 @@ func (e *Engine) onPipe(h *hostState, ev *telemetry.Event, evid Evidence) {
 		!strings.HasPrefix(baseName(pe.ImageKey), "psexec") {
 		// The service process creates its pipes; its binary is the service's.
 		h.setImage(inc, pe.Image)
+		inc.imageGuess = true
 		e.classify(h, inc, evid, pe.Image, "")
 	}
 	if pe.EventType == telemetry.PipeCreate {

@@ -55,7 +55,7 @@ func (e *Engine) imageWritten(h *hostState, r telemetry.RegistryEvent, evid Evid
 		for _, f := range nonstandard(`"`+value+`"`, nil) {
 			e.note(inc, evid, NonstandardBinary, "ServiceDll: "+string(f))
 		}
-	case inc.imagePath != "" && normPath(inc.imagePath) != normPath(value):
+	case inc.imagePath != "" && !inc.imageGuess && !samePath(inc.imagePath, value):
 		inc.changed = evid.Time
 		e.note(inc, evid, ImagePathChanged, "ImagePath changed from "+quote(inc.imagePath)+
 			" to "+quote(value))
@@ -63,7 +63,7 @@ func (e *Engine) imageWritten(h *hostState, r telemetry.RegistryEvent, evid Evid
 		h.setImage(inc, value)
 		e.classify(h, inc, evid, value, r.Service)
 	default:
-		if inc.imagePath == "" {
+		if inc.imagePath == "" || inc.imageGuess {
 			h.setImage(inc, value)
 			e.classify(h, inc, evid, value, r.Service)
 		}
@@ -71,8 +71,14 @@ func (e *Engine) imageWritten(h *hostState, r telemetry.RegistryEvent, evid Evid
 			inc.installed = evid.Time
 		}
 		inc.driver = inc.driver || isDriver(0, "", canonImage(value))
-		e.note(inc, evid, noSignal, "ImagePath of "+quote(r.Service)+" written by "+
-			baseName(firstOf(r.ImageKey, "an unknown process")))
+		if scm && !inc.signals.has(ServiceInstalled) {
+			// The SCM writes a new service's ImagePath in CreateService: the
+			// install as Sysmon 13 records it, with or without 7045/4697.
+			e.note(inc, evid, ServiceInstalled, "services.exe registered "+quote(r.Service)+
+				" (Sysmon 13 ImagePath)")
+		} else {
+			e.note(inc, evid, noSignal, "")
+		}
 	}
 	if !scm {
 		inc.creator = firstOf(inc.creator, r.ImageKey)
