@@ -64,7 +64,20 @@ func Load(path string) (*Inventory, error) {
 
 // Parse decodes and validates an inventory. name labels errors; dir is the
 // directory relative paths are resolved against.
-func Parse(data []byte, name, dir string) (*Inventory, error) {
+func Parse(data []byte, name, dir string) (inv *Inventory, err error) {
+	// goccy/go-yaml v1.19.2 panics on some malformed input (a tag with no
+	// value where a list is expected, found by FuzzParse); an inventory is
+	// input, so that becomes an error.
+	defer func() {
+		if r := recover(); r != nil {
+			inv, err = nil, fmt.Errorf("%w: %s: the YAML decoder failed on malformed input",
+				ErrInvalid, name)
+		}
+	}()
+	return parse(data, name, dir)
+}
+
+func parse(data []byte, name, dir string) (*Inventory, error) {
 	file, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrInvalid, yaml.FormatError(err, false, true))
