@@ -166,7 +166,11 @@ func (j *JSONReader) nextObject() ([]byte, int, int64, error) {
 		d := j.w.data()
 		line, off := j.w.line, j.w.offset
 		if d[0] != '{' {
-			j.w.advance(1)
+			skip := bytes.IndexByte(d, '{')
+			if skip < 0 {
+				skip = len(d)
+			}
+			j.w.advance(skip)
 			return nil, 0, 0, &RecordError{File: j.name,
 				Pos: fmt.Sprintf("line %d (offset %d)", line, off),
 				Err: fmt.Errorf("decode JSON record: %w: expected '{'", errJSONSyntax)}
@@ -182,7 +186,13 @@ func (j *JSONReader) nextObject() ([]byte, int, int64, error) {
 			}
 		}
 		if err != nil {
-			j.w.advance(1)
+			// A truncated object swallows the rest of the input; rescanning
+			// from each later brace would be quadratic.
+			skip := 1
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				skip = len(d)
+			}
+			j.w.advance(skip)
 			return nil, 0, 0, &RecordError{File: j.name,
 				Pos: fmt.Sprintf("line %d (offset %d)", line, off),
 				Err: fmt.Errorf("decode JSON record: %w", err)}

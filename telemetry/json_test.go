@@ -235,3 +235,12 @@ func TestJSONReaderInvalidUTF8IsReplaced(t *testing.T) {
 		t.Errorf("got %q; want lone surrogate replaced", got)
 	}
 }
+
+func TestJSONReaderTruncatedArray(t *testing.T) {
+	in := "[\n{\"EventID\":1,\"x\":\"" + strings.Repeat("[}{", 1<<20)
+	evs, skips, end := decodeAll(t, NewJSONReader("t.json", strings.NewReader(in)))
+	if len(evs) != 0 || len(skips) != 1 || end != nil {
+		t.Errorf("got %d events, %d skips, end %v; want one skip for the truncated rest",
+			len(evs), len(skips), end)
+	}
+}

@@ -37,6 +37,9 @@ type XMLReader struct {
 	// resyncing is set after a bad record until the next <Event: the bytes
 	// in between belong to the record already reported.
 	resyncing bool
+	// absent[i]-1 is an offset after which terminator i ("]]>", "-->",
+	// "?>", "]>") is known not to occur; 0 means unknown.
+	absent [4]int64
 }
 
 // NewXMLReader returns a reader of the event XML in r. name is used in
@@ -120,6 +123,39 @@ func (x *XMLReader) seekEvent() error {
 	}
 }
 
+// index returns the index of terminator end in the unconsumed input after
+// its first from bytes, relative to from, or -1.
+//
+// Once the whole input is buffered, a terminator found missing after some
+// offset is missing after every later offset too. Remembering that keeps
+// resynchronisation linear: without it, input such as "<Event><![CDATA["
+// repeated would rescan the rest of the file once per repetition.
+func (x *XMLReader) index(from int, end string) int {
+	at := x.w.offset + int64(from)
+	slot := terminatorSlot(end)
+	if x.w.eof && x.absent[slot] > 0 && at >= x.absent[slot]-1 {
+		return -1
+	}
+	j := bytes.Index(x.w.data()[from:], []byte(end))
+	if j < 0 && x.w.eof && (x.absent[slot] == 0 || at < x.absent[slot]-1) {
+		x.absent[slot] = at + 1
+	}
+	return j
+}
+
+// terminatorSlot numbers the terminators index remembers.
+func terminatorSlot(end string) int {
+	switch end {
+	case "]]>":
+		return 0
+	case "-->":
+		return 1
+	case "?>":
+		return 2
+	}
+	return 3
+}
+
 // skipDeclaration consumes a rejected declaration, its internal subset
 // ("[…]>") included, so that the entities inside are not reported again.
 func (x *XMLReader) skipDeclaration() {
@@ -137,8 +173,7 @@ func (x *XMLReader) skipDeclaration() {
 // byte so the scan goes on inside it.
 func (x *XMLReader) skipPast(from int, end string) {
 	for {
-		d := x.w.data()
-		if j := bytes.Index(d[from:], []byte(end)); j >= 0 {
+		if j := x.index(from, end); j >= 0 {
 			x.w.advance(from + j + len(end))
 			return
 		}
@@ -172,6 +207,7 @@ type xmlParser struct {
 	i       int
 	depth   int
 	unnamed int
+	inEvent bool // past the record's own <Event> start tag
 	arena   fieldArena
 	scratch []byte
 }
@@ -190,6 +226,7 @@ type xmlToken struct {
 func (p *xmlParser) record(b []byte) (*Event, int, error) {
 	p.b, p.i, p.depth, p.unnamed = b, 0, 0, 0
 	p.arena.reset()
+	p.inEvent = false
 	t, err := p.token()
 	if err != nil {
 		return nil, 0, err
@@ -197,6 +234,7 @@ func (p *xmlParser) record(b []byte) (*Event, int, error) {
 	if t.empty {
 		return nil, 0, errors.New("empty <Event/> element")
 	}
+	p.inEvent = true
 	ev := &Event{}
 	if err := p.eventContent(ev, t.name); err != nil {
 		return nil, 0, err
@@ -487,7 +525,7 @@ func (p *xmlParser) bang(rest []byte) (xmlToken, bool, error) {
 	case bytes.HasPrefix(rest, []byte("<!--")):
 		return xmlToken{}, false, p.skipTo(4, "-->")
 	case bytes.HasPrefix(rest, []byte(cdata)):
-		j := bytes.Index(rest[len(cdata):], []byte("]]>"))
+		j := p.r.index(p.i+len(cdata), "]]>")
 		if j < 0 {
 			return xmlToken{}, false, errXMLShort
 		}
@@ -499,7 +537,7 @@ func (p *xmlParser) bang(rest []byte) (xmlToken, bool, error) {
 }
 
 func (p *xmlParser) skipTo(from int, end string) error {
-	j := bytes.Index(p.b[p.i+from:], []byte(end))
+	j := p.r.index(p.i+from, end)
 	if j < 0 {
 		return errXMLShort
 	}
@@ -511,12 +549,19 @@ func (p *xmlParser) skipTo(from int, end string) error {
 func (p *xmlParser) startTag() (xmlToken, error) {
 	b, i := p.b, p.i+1
 	n := nameEnd(b, i)
+	if n >= len(b) {
+		return xmlToken{}, errXMLShort // the name may go on
+	}
 	if n == i {
 		return xmlToken{}, fmt.Errorf("bad start tag at byte %d", p.i)
 	}
 	t := xmlToken{kind: 's', name: b[i:n]}
 	if p.depth+1 >= MaxDepth {
 		return t, ErrTooDeep
+	}
+	if p.inEvent && string(t.name) == "Event" {
+		// Events never nest; failing here keeps resynchronisation linear.
+		return t, errors.New("<Event> inside an event")
 	}
 	end, empty, err := scanAttrs(b, n)
 	if err != nil {

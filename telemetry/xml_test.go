@@ -251,3 +251,18 @@ func TestXMLReaderLinePositions(t *testing.T) {
 		t.Errorf("got skips %v; want one at line 3", skips)
 	}
 }
+
+// TestXMLReaderPathologicalResync feeds inputs where every resync point
+// starts an unterminated construct. Each must be skipped in one pass over
+// the input (a quadratic rescan makes this test take minutes).
+func TestXMLReaderPathologicalResync(t *testing.T) {
+	for _, unit := range []string{"<Event><![CDATA[", "<Event><!--", "<Event><?pi ",
+		"<!--<Event>", "<Event><a/><a/><a/>", `<Event a="`} {
+		in := strings.Repeat(unit, (4<<20)/len(unit))
+		evs, skips, end := decodeAll(t, NewXMLReader("q.xml", strings.NewReader(in)))
+		if len(evs) != 0 || end != nil || len(skips) == 0 {
+			t.Errorf("%q: got %d events, %d skips, end %v; want only skips", unit, len(evs),
+				len(skips), end)
+		}
+	}
+}
