@@ -136,8 +136,10 @@ func TestMasterzenTransports(t *testing.T) {
 				t.Fatalf("echo: got (%q, %q, %d, %v); want (\"hello world\\r\\n\", \"\", 0, nil)",
 					out, errOut, code, err)
 			}
-			if got, want := lab.host.lastSession().User, `LAB\labadmin`; got != want {
-				t.Errorf("session user: got %q; want %q", got, want)
+			sess := lab.host.lastSession()
+			if sess.User != `LAB\labadmin` || sess.RemoteAddr != "127.0.0.1" || sess.ShellID == "" {
+				t.Errorf("session: got %+v; want LAB\\labadmin from 127.0.0.1 with a shell id",
+					sess)
 			}
 			if got := lab.srv.Shells(); got != 0 {
 				t.Errorf("open shells after the run: got %d; want 0", got)

@@ -198,3 +198,51 @@ func TestFaultBodies(t *testing.T) {
 		})
 	}
 }
+
+// TestReceiveLongPoll checks the natural OperationTimeout: a Receive on a
+// command with no output answers w:TimedOut with the code and the word
+// clients look for, and a terminate signal ends the process.
+func TestReceiveLongPoll(t *testing.T) {
+	faults := NewFaults(Rule{Op: OpCommand, Kind: KindHang})
+	lab := startLab(t, Config{AllowUnencrypted: true, Faults: faults}, false)
+	p := *winrm.DefaultParameters
+	p.Timeout = "PT0.5S"
+
+	shellID := post(t, lab.url, winrm.NewOpenShellRequest(lab.url, &p).String()).Body.ShellID
+	cmdID := post(t, lab.url, winrm.NewExecuteCommandRequest(lab.url, shellID, "sleep", nil,
+		&p).String()).Body.CommandID
+	r := post(t, lab.url, winrm.NewGetOutputRequest(lab.url, shellID, cmdID, "stdout stderr",
+		&p).String())
+	f := r.Body.Fault
+	if r.Status != 500 || f.Subcode != "w:TimedOut" || f.Detail.WSManFault.Code != "2150858793" ||
+		!strings.Contains(f.Reason, "OperationTimeout") {
+		t.Fatalf("got %d %s %s %q; want 500 w:TimedOut 2150858793 naming OperationTimeout",
+			r.Status, f.Subcode, f.Detail.WSManFault.Code, f.Reason)
+	}
+
+	c := lab.srv.shell(shellID).command(cmdID)
+	post(t, lab.url, winrm.NewSignalRequest(lab.url, shellID, cmdID, &p).String())
+	<-c.exited // the hung process ended on terminate; a hang here fails the test run
+	r = post(t, lab.url, winrm.NewGetOutputRequest(lab.url, shellID, cmdID, "stdout stderr",
+		&p).String())
+	if r.Status != 500 || r.Body.Fault.Subcode != "w:InvalidParameter" {
+		t.Errorf("receive after signal: got %d %s; want 500 w:InvalidParameter", r.Status,
+			r.Body.Fault.Subcode)
+	}
+}
+
+// TestDeleteEndsCommands checks that deleting a shell cancels what runs in it.
+func TestDeleteEndsCommands(t *testing.T) {
+	faults := NewFaults(Rule{Op: OpCommand, Kind: KindHang})
+	lab := startLab(t, Config{AllowUnencrypted: true, Faults: faults}, false)
+	p := winrm.DefaultParameters
+	shellID := post(t, lab.url, winrm.NewOpenShellRequest(lab.url, p).String()).Body.ShellID
+	cmdID := post(t, lab.url, winrm.NewExecuteCommandRequest(lab.url, shellID, "sleep", nil,
+		p).String()).Body.CommandID
+	c := lab.srv.shell(shellID).command(cmdID)
+	post(t, lab.url, winrm.NewDeleteShellRequest(lab.url, shellID, p).String())
+	<-c.exited
+	if n := lab.srv.Shells(); n != 0 {
+		t.Errorf("shells after delete: got %d; want 0", n)
+	}
+}
