@@ -134,32 +134,63 @@ func (p *Policy) isRemoteExecutionHost(host string) bool {
 	return host != "" && p.remoteHosts[telemetry.CanonicalHost(host)]
 }
 
-// matches reports whether the approval's match selects the incident.
-func (m *ApprovalMatch) matches(p *Policy, inc *incident) bool {
-	if m.Service != "" && !matchServiceName(m.Service, inc) {
-		return false
+// subject is what approvals match on, read from an incident or an alert.
+type subject struct {
+	keyName, displayName string
+	imageKey, creatorKey string
+	user                 string
+	sourceHost, sourceIP string
+	hostKey              string
+}
+
+func (inc *incident) subject() subject {
+	return subject{keyName: inc.keyName, displayName: inc.displayName, imageKey: inc.imageKey,
+		creatorKey: canonImage(inc.creator), user: inc.user, sourceHost: inc.sourceHost,
+		sourceIP: inc.sourceIP, hostKey: inc.hostKey}
+}
+
+func alertSubject(a *Alert) subject {
+	return subject{keyName: a.Service, displayName: a.DisplayName, imageKey: canonImage(a.ImagePath),
+		creatorKey: canonImage(a.Creator), user: a.User, sourceHost: a.SourceHost,
+		sourceIP: a.SourceIP, hostKey: telemetry.CanonicalHost(a.Host)}
+}
+
+// ApprovalFor returns the ID of the first approval, unexpired at now, that
+// matches the alert, or "". It applies the engine's matching to an alert
+// already produced, which is how baselining measures a proposed policy.
+func (p *Policy) ApprovalFor(a *Alert, now time.Time) string {
+	s := alertSubject(a)
+	for i := range p.Approvals {
+		ap := &p.Approvals[i]
+		if ap.Match.matches(p, s) && (ap.Expires.IsZero() || !now.After(ap.Expires)) {
+			return ap.ID
+		}
 	}
-	if m.imageKey != "" && m.imageKey != inc.imageKey {
+	return ""
+}
+
+// matches reports whether the approval's match selects the subject.
+func (m *ApprovalMatch) matches(p *Policy, s subject) bool {
+	switch {
+	case m.Service != "" && !matchServiceName(m.Service, s.keyName, s.displayName):
 		return false
-	}
-	if m.creatorKey != "" && m.creatorKey != canonImage(inc.creator) {
+	case m.imageKey != "" && m.imageKey != s.imageKey:
 		return false
-	}
-	if m.User != "" && !strings.EqualFold(m.User, inc.user) {
+	case m.creatorKey != "" && m.creatorKey != s.creatorKey:
 		return false
-	}
-	if m.SourceHost != "" && !sameHost(m.SourceHost, inc.sourceHost, inc.sourceIP) {
+	case m.User != "" && !strings.EqualFold(m.User, s.user):
 		return false
-	}
-	if m.HostGroup != "" && !p.groups[m.HostGroup][inc.hostKey] {
+	case m.SourceHost != "" && !sameHost(m.SourceHost, s.sourceHost, s.sourceIP):
+		return false
+	case m.HostGroup != "" && !p.groups[m.HostGroup][s.hostKey]:
 		return false
 	}
 	return true
 }
 
-func matchServiceName(pattern string, inc *incident) bool {
+func matchServiceName(pattern string, names ...string) bool {
 	pattern = strings.ToLower(pattern)
-	for _, n := range []string{inc.keyName, inc.displayName} {
+	for _, n := range names {
 		if n == "" {
 			continue
 		}

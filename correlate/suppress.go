@@ -20,9 +20,10 @@ var blocksRemoteHost = []Signal{ServiceKeyWritten, NonstandardBinary, ImagePathC
 func (e *Engine) suppression(inc *incident) (string, []string) {
 	var reasons []string
 	now := e.opts.Now().UTC()
+	subj := inc.subject()
 	for i := range e.pol.Approvals {
 		a := &e.pol.Approvals[i]
-		if !a.Match.matches(e.pol, inc) {
+		if !a.Match.matches(e.pol, subj) {
 			continue
 		}
 		if !a.Expires.IsZero() && now.After(a.Expires) {
