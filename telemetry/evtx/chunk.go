@@ -219,15 +219,15 @@ func (c *chunk) resync(from int) int {
 // wiped disk blocks, its data is partly zeros and would decode to an event
 // with silently missing values.
 func (c *chunk) record(res *chunkResult, pos, size int, id uint64) {
-	where := c.recordPos(id, pos)
 	if copySize := binary.LittleEndian.Uint32(c.data[pos+size-4:]); copySize != uint32(size) {
-		c.fail(res, where, fmt.Errorf("%w: size %d, copy of size %d", ErrCorrupt, size, copySize))
+		c.fail(res, c.recordPos(id, pos),
+			fmt.Errorf("%w: size %d, copy of size %d", ErrCorrupt, size, copySize))
 		return
 	}
 	written := binary.LittleEndian.Uint64(c.data[pos+16:])
 	ev, err := c.event(pos+recordHeader, pos+size-4, id, written)
 	if err != nil {
-		c.fail(res, where, fmt.Errorf("decode record: %w", err))
+		c.fail(res, c.recordPos(id, pos), fmt.Errorf("decode record: %w", err))
 		return
 	}
 	res.items = append(res.items, item{ev: ev})

@@ -374,3 +374,65 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		}
 	}
 }
+
+func TestFormatTime(t *testing.T) {
+	tests := []struct {
+		in   time.Time
+		want string
+	}{
+		{time.Date(2021, 4, 21, 9, 40, 32, 363393900, time.UTC), "2021-04-21T09:40:32.3633939Z"},
+		{time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC), "1601-01-01T00:00:00.0000000Z"},
+		{time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), "9999-12-31T23:59:59.9999999Z"},
+	}
+	for _, tt := range tests {
+		if got := formatTime(tt.in); got != tt.want {
+			t.Errorf("formatTime(%v) = %q; want %q", tt.in, got, tt.want)
+		}
+		if got, want := formatTime(tt.in), tt.in.Format("2006-01-02T15:04:05.0000000Z"); got != want {
+			t.Errorf("formatTime(%v) = %q; time.Format gives %q", tt.in, got, want)
+		}
+	}
+}
+
+// TestSelfNestingIsBounded builds a record whose template substitutes one
+// nested BinXml value four times, the value instantiating the same template
+// again, 12 levels deep (within the nesting limit): 4^12 elements if
+// expanded. It must end as a skipped record, quickly.
+func TestSelfNestingIsBounded(t *testing.T) {
+	w := newChunkWriter()
+	tmpl := tnode{name: "Event", kids: []tnode{{name: "A", subst: 1}, {name: "B", subst: 1},
+		{name: "C", subst: 1}, {name: "D", subst: 1}}}
+	// Define the template with a first, flat record.
+	w.record(1, "self", tmpl, []tvalue{vString("leaf")})
+	off := w.templates["self"]
+	var nest func(level int) tvalue
+	nest = func(level int) tvalue {
+		if level == 0 {
+			return vNull() // no text, so only the work budget stops it
+		}
+		inner := nest(level - 1)
+		return tvalue{typ: typeBinXML, nested: func(w *chunkWriter) {
+			w.data = append(w.data, tokFragment, 1, 1, 0, tokTemplate, 1, 0, 0, 0, 0)
+			w.u32(off)
+			w.u32(1)
+			desc := len(w.data)
+			w.u16(0)
+			w.u8(inner.typ)
+			w.u8(0)
+			start := len(w.data)
+			if inner.nested != nil {
+				inner.nested(w)
+			} else {
+				w.data = append(w.data, inner.data...)
+			}
+			binary.LittleEndian.PutUint16(w.data[desc:], uint16(len(w.data)-start))
+			w.u8(tokEOF)
+		}}
+	}
+	w.record(2, "self", tmpl, []tvalue{nest(12)})
+	d := readBytes(t, fileBytes([][]byte{w.bytes()}, 0), 1)
+	if len(d.events) != 1 || len(d.skipped) != 1 || !strings.Contains(d.skipped[0].Error(), "work") {
+		t.Errorf("got %d events, skipped %v; want 1 and record 2 over the work limit",
+			len(d.events), d.skipped)
+	}
+}

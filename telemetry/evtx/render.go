@@ -49,16 +49,34 @@ func (e *elem) attr(name string) string {
 	return ""
 }
 
+// buildBudget caps the work of instantiating one record: one unit per
+// element or value, one per 8 bytes of nested BinXml parsed. A template that
+// substitutes one nested value several times, nested in itself, would
+// otherwise expand exponentially within a 64 KiB record.
+const buildBudget = 1 << 20
+
 // builder instantiates parsed BinXml trees into elements.
 type builder struct {
 	c      *chunk
 	fields int // text values produced, bounded by telemetry.MaxFields
+	spent  int // work done, bounded by buildBudget
+}
+
+func (b *builder) spend(units int) error {
+	b.spent += units
+	if b.spent > buildBudget {
+		return b.c.errorf("%w: record expands past the work limit", errMalformed)
+	}
+	return nil
 }
 
 // build instantiates n with vals, appending what it produces to parent.
 func (b *builder) build(n *node, vals []value, parent *elem, depth int) error {
 	if depth > maxNesting {
 		return b.c.errorf("%w: nesting deeper than %d", errMalformed, maxNesting)
+	}
+	if err := b.spend(1); err != nil {
+		return err
 	}
 	switch n.kind {
 	case kindText:
@@ -171,6 +189,9 @@ func (b *builder) substitute(n *node, vals []value, parent *elem, depth int) err
 		}
 		return b.addText(parent, render(v.typ, v.data))
 	}
+	if err := b.spend(len(v.data)/8 + 1); err != nil {
+		return err
+	}
 	p := parser{c: b.c, pos: v.off, end: v.off + len(v.data), depth: depth}
 	top, err := p.document()
 	if err != nil {
@@ -268,6 +289,9 @@ func systemTime(e *elem, ev *telemetry.Event) {
 // as param1…paramN (counting unnamed ones only, as NXLog does) and <Binary>
 // as "Binary".
 func eventData(sec *elem, ev *telemetry.Event) {
+	if ev.Fields == nil {
+		ev.Fields = make([]telemetry.Field, 0, len(sec.kids))
+	}
 	unnamed := 0
 	for _, e := range sec.kids {
 		name := e.name

@@ -317,9 +317,41 @@ func systemtime(b []byte) (time.Time, bool) {
 }
 
 // formatTime renders a time as RFC 3339 with the 7 fractional digits of
-// FILETIME's 100 ns resolution, as Windows does.
+// FILETIME's 100 ns resolution, as Windows does. It is written out by hand:
+// time.Format costs a third of a record's decoding in time-heavy logs.
 func formatTime(t time.Time) string {
-	return t.Format("2006-01-02T15:04:05.0000000Z")
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	if y < 0 || y > 9999 {
+		return t.Format("2006-01-02T15:04:05.0000000Z07:00")
+	}
+	b := make([]byte, 0, 28)
+	b = appendDigits(b, y, 4)
+	b = append(b, '-')
+	b = appendDigits(b, int(mo), 2)
+	b = append(b, '-')
+	b = appendDigits(b, d, 2)
+	b = append(b, 'T')
+	b = appendDigits(b, h, 2)
+	b = append(b, ':')
+	b = appendDigits(b, mi, 2)
+	b = append(b, ':')
+	b = appendDigits(b, s, 2)
+	b = append(b, '.')
+	b = appendDigits(b, t.Nanosecond()/100, 7)
+	return string(append(b, 'Z'))
+}
+
+// appendDigits appends v as exactly n decimal digits.
+func appendDigits(b []byte, v, n int) []byte {
+	for i := n - 1; i >= 0; i-- {
+		b = append(b, 0)
+	}
+	for i := len(b) - 1; i >= len(b)-n; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return b
 }
 
 // sidString renders a binary SID as S-1-…; n is the bytes it used, 0 when b
