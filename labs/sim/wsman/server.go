@@ -119,6 +119,9 @@ func New(cfg Config) (*Server, error) {
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		TLSConfig:         cfg.TLS,
+		// WinRM speaks HTTP/1.1; a non-nil empty map keeps net/http from
+		// offering h2, where per-connection NTLM and hijacking do not apply.
+		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
 	}
 	return s, nil
 }
