@@ -103,8 +103,9 @@ func parse(data []byte, name, dir string) (*Inventory, error) {
 var schema = map[string][]string{
 	"":              {"version", "name", "ca_file", "credentials", "hosts"},
 	"credentials.*": {"file", "user_env", "password_env"},
-	"hosts[*]":      {"name", "roles", "endpoint", "auth", "credentials", "tls", "lab", "marker", "sensors"},
-	"hosts[*].tls":  {"ca_file", "insecure_skip_verify"},
+	"hosts[*]": {"name", "roles", "endpoint", "auth", "credentials", "tls", "lab",
+		"marker", "sensors"},
+	"hosts[*].tls": {"ca_file", "insecure_skip_verify"},
 }
 
 type validator struct {

@@ -157,7 +157,7 @@ func (g *guardedTokens) Token() (xml.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch t := tok.(type) {
+	switch tok.(type) {
 	case xml.Directive:
 		g.err = errors.New("document type declarations are not accepted")
 		return nil, g.err
@@ -167,7 +167,6 @@ func (g *guardedTokens) Token() (xml.Token, error) {
 			g.err = fmt.Errorf("elements nested deeper than %d", maxDepth)
 			return nil, g.err
 		}
-		_ = t
 	case xml.EndElement:
 		g.depth--
 	}

@@ -75,7 +75,8 @@ func (s *Server) acceptsTransport(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // readRequest reads and decodes the body within MaxEnvelopeSizekb.
-func (s *Server) readRequest(w http.ResponseWriter, r *http.Request, user string) (*exchange, bool) {
+func (s *Server) readRequest(w http.ResponseWriter, r *http.Request,
+	user string) (*exchange, bool) {
 	limit := int64(s.cfg.MaxEnvelopeSizeKB) << 10
 	body, tooBig, err := readAllLimited(r.Body, limit)
 	x := &exchange{w: w, r: r, user: user}
