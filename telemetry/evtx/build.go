@@ -1,28 +1,41 @@
 package evtx
 
 import (
-	"encoding/binary"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/svcharness/svcharness/telemetry"
 )
 
-// elem is one element of a record's rendered XML: templates instantiated,
-// substitutions rendered to text. It is the input of toEvent.
+// elem is one element of a record's XML: templates instantiated,
+// substitutions resolved. It is the input of toEvent.
+//
+// Content that is a single substitution value is kept raw and rendered only
+// when read: most System values (Level, Task, Keywords, the provider GUID)
+// are never read, and numbers and times are read without text in between.
 type elem struct {
 	name  string
 	attrs []elemAttr
 	text  string
+	raw   value // the content when it is one value, if hasRaw
 	kids  []*elem
+
+	hasRaw bool
 }
 
-// elemAttr is a rendered attribute. A FILETIME value also keeps its raw
-// form, so TimeCreated needs no parsing back.
+// elemAttr is an attribute: literal text, or one raw value.
 type elemAttr struct {
-	name, value string
-	filetime    uint64
+	name   string
+	text   string
+	raw    value
+	hasRaw bool
+}
+
+// value returns the element's text content.
+func (e *elem) value() string {
+	if e.hasRaw {
+		return render(e.raw.typ, e.raw.data)
+	}
+	return e.text
 }
 
 // newElem returns a cleared element from the chunk's pool. Elements live
@@ -39,14 +52,27 @@ func (b *builder) newElem(name string) *elem {
 	return e
 }
 
-// attr returns the value of the attribute called name, or "".
-func (e *elem) attr(name string) string {
+// attr returns the attribute called name and whether it is present.
+func (e *elem) attr(name string) (elemAttr, bool) {
 	for _, a := range e.attrs {
 		if a.name == name {
-			return a.value
+			return a, true
 		}
 	}
-	return ""
+	return elemAttr{}, false
+}
+
+// attrText returns the text of the attribute called name, or "".
+func (e *elem) attrText(name string) string {
+	a, _ := e.attr(name)
+	return a.value()
+}
+
+func (a elemAttr) value() string {
+	if a.hasRaw {
+		return render(a.raw.typ, a.raw.data)
+	}
+	return a.text
 }
 
 // buildBudget caps the work of instantiating one record: one unit per
@@ -99,7 +125,22 @@ func (b *builder) build(n *node, vals []value, parent *elem, depth int) error {
 	e := b.newElem(n.name)
 	b.buildAttrs(n, vals, e)
 	parent.kids = append(parent.kids, e)
+	if sub != nil && v.typ != typeBinXML {
+		return b.setRaw(e, v)
+	}
 	return b.buildKids(n, vals, e, depth)
+}
+
+// setRaw keeps a single value as the element's content, unrendered.
+func (b *builder) setRaw(e *elem, v value) error {
+	if v.typ == typeNull {
+		return nil
+	}
+	if len(v.data) > telemetry.MaxFieldSize/2 {
+		return telemetry.ErrFieldTooLarge
+	}
+	e.raw, e.hasRaw = v, true
+	return b.countValue()
 }
 
 func (b *builder) buildKids(n *node, vals []value, e *elem, depth int) error {
@@ -153,11 +194,11 @@ func (b *builder) buildAttrs(n *node, vals []value, e *elem) {
 		present := false
 		for _, part := range a.parts {
 			at, ok := attrPart(a.name, part, vals)
-			sb.WriteString(at.value)
+			sb.WriteString(at.value())
 			present = present || ok
 		}
 		if present {
-			e.attrs = append(e.attrs, elemAttr{name: a.name, value: sb.String()})
+			e.attrs = append(e.attrs, elemAttr{name: a.name, text: sb.String()})
 		}
 	}
 }
@@ -166,15 +207,12 @@ func (b *builder) buildAttrs(n *node, vals []value, e *elem) {
 // optional substitution with no value.
 func attrPart(name string, part *node, vals []value) (elemAttr, bool) {
 	if part.kind != kindSubst {
-		return elemAttr{name: name, value: part.text}, true
+		return elemAttr{name: name, text: part.text}, true
 	}
 	v := lookup(vals, part.index)
 	at := elemAttr{name: name}
-	if v.typ == typeFileTime && len(v.data) == 8 {
-		at.filetime = binary.LittleEndian.Uint64(v.data)
-	}
-	if v.typ != typeBinXML {
-		at.value = render(v.typ, v.data)
+	if v.typ != typeBinXML && v.typ != typeNull {
+		at.raw, at.hasRaw = v, true
 	}
 	return at, v.typ != typeNull || !part.optional
 }
@@ -206,14 +244,21 @@ func (b *builder) substitute(n *node, vals []value, parent *elem, depth int) err
 }
 
 func (b *builder) addText(e *elem, s string) error {
+	if e.hasRaw { // mixed content after a raw value: render it first
+		e.text, e.hasRaw = e.value(), false
+	}
 	if len(e.text)+len(s) > telemetry.MaxFieldSize {
 		return telemetry.ErrFieldTooLarge
 	}
+	e.text += s
+	return b.countValue()
+}
+
+func (b *builder) countValue() error {
 	b.fields++
 	if b.fields > 4*telemetry.MaxFields {
 		return b.c.errorf("%w: more than %d values", errMalformed, 4*telemetry.MaxFields)
 	}
-	e.text += s
 	return nil
 }
 
@@ -224,105 +269,4 @@ func lookup(vals []value, i uint16) value {
 		return vals[i]
 	}
 	return value{}
-}
-
-// toEvent maps a rendered <Event> onto the envelope: System fields, then
-// EventData or UserData values as fields in document order.
-func toEvent(root *elem, ev *telemetry.Event) {
-	for _, sec := range root.kids {
-		switch sec.name {
-		case "System":
-			systemFields(sec, ev)
-		case "EventData":
-			eventData(sec, ev)
-		case "UserData":
-			for _, kid := range sec.kids {
-				flatten(kid.kids, ev)
-			}
-		}
-	}
-}
-
-func systemFields(sys *elem, ev *telemetry.Event) {
-	for _, e := range sys.kids {
-		switch e.name {
-		case "Provider":
-			ev.Provider = e.attr("Name")
-		case "EventID":
-			ev.EventID = uint32(parseUint(e.text, 32))
-		case "Version":
-			ev.Version = uint8(parseUint(e.text, 8))
-		case "EventRecordID":
-			ev.RecordID = parseUint(e.text, 64)
-		case "TimeCreated":
-			systemTime(e, ev)
-		case "Execution":
-			ev.ProcessID = uint32(parseUint(e.attr("ProcessID"), 32))
-			ev.ThreadID = uint32(parseUint(e.attr("ThreadID"), 32))
-		case "Channel":
-			ev.Channel = telemetry.CanonicalChannel(e.text)
-		case "Computer":
-			ev.Host = e.text
-			ev.HostKey = telemetry.CanonicalHost(e.text)
-		case "Security":
-			ev.UserID = e.attr("UserID")
-		}
-	}
-}
-
-// systemTime sets the event's time from TimeCreated@SystemTime: the raw
-// FILETIME when the attribute was one, else its text.
-func systemTime(e *elem, ev *telemetry.Event) {
-	for _, a := range e.attrs {
-		if a.name != "SystemTime" {
-			continue
-		}
-		if a.filetime != 0 {
-			ev.Time, ev.TimeSource = filetime(a.filetime), telemetry.TimeUTC
-		} else if t, err := time.Parse(time.RFC3339Nano, a.value); err == nil {
-			ev.Time, ev.TimeSource = t.UTC(), telemetry.TimeUTC
-		}
-	}
-}
-
-// eventData adds <Data Name="X"> values under their names, unnamed <Data>
-// as param1…paramN (counting unnamed ones only, as NXLog does) and <Binary>
-// as "Binary".
-func eventData(sec *elem, ev *telemetry.Event) {
-	if ev.Fields == nil {
-		ev.Fields = make([]telemetry.Field, 0, len(sec.kids))
-	}
-	unnamed := 0
-	for _, e := range sec.kids {
-		name := e.name
-		if name == "Data" {
-			name = e.attr("Name")
-			if name == "" {
-				unnamed++
-				name = "param" + strconv.Itoa(unnamed)
-			}
-		}
-		ev.Fields = append(ev.Fields, telemetry.Field{Name: name, Value: e.text})
-	}
-}
-
-// flatten adds the elements under a UserData child as fields named after
-// them, with their own text, in document order, as the XML decoder does.
-func flatten(kids []*elem, ev *telemetry.Event) {
-	for _, e := range kids {
-		ev.Fields = append(ev.Fields, telemetry.Field{Name: e.name, Value: e.text})
-	}
-}
-
-// parseUint parses a decimal or 0x-prefixed number, 0 when it is neither.
-func parseUint(s string, bits int) uint64 {
-	base := 10
-	if strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X") {
-		s, base = s[2:], 16
-	}
-	v, err := strconv.ParseUint(strings.TrimSpace(s), base, bits)
-	if err != nil {
-		return 0
-	}
-	return v
 }
