@@ -20,6 +20,7 @@ import (
 const generateUsage = `
 Usage: svcharness generate [--hosts N] [--rate N] [--count N | --duration D]
                            [--attacks-every N] [--attacks LIST] [--seed N]
+                           [--duplicate-every N] [--late-every N --max-lateness D]
                            [--start TIME] [--format json|xml] [--labels FILE]
 
 Write a synthetic, reproducible stream of Windows telemetry for a fleet of
@@ -32,10 +33,12 @@ imagepath_hijack). The same flags give the same bytes.
 --format json writes svcharness's events NDJSON; --format xml writes Windows
 event XML as Get-WinEvent's ToXml() does, one event per line. Every svcharness
 command reads both. --rate spaces the timestamps (events per second of
-simulated time across the fleet); it does not slow the output. --labels writes
-the ground truth beside the events: one JSON object per event, in the same
-order, with its host, record ID, chain number, scenario, malicious flag and
-service.
+simulated time across the fleet); it does not slow the output.
+--duplicate-every and --late-every make the stream imperfect as collectors
+do: records delivered twice, and records delivered after later ones (up to
+--max-lateness behind). --labels writes the ground truth beside the events:
+one JSON object per event, in the same order, with its host, record ID, chain
+number, scenario, malicious flag, service, and duplicate and late flags.
 
 Exit codes: 0 on success; 2 for a usage error or when the output cannot be
 written.`
@@ -96,6 +99,12 @@ func parseGenerateArgs(args []string, stderr io.Writer) (generateConfig, error) 
 		"inject one attack chain per about this many `events` (0: none)")
 	fs.StringVar(&attacks, "attacks", "", "comma-separated attack `scenarios` (default: all: "+
 		strings.Join(synth.Scenarios(), ",")+")")
+	fs.IntVar(&cfg.synth.DuplicateEvery, "duplicate-every", 0,
+		"deliver about one event in `N` twice (0: never)")
+	fs.IntVar(&cfg.synth.LateEvery, "late-every", 0,
+		"deliver about one event in `N` late, after later events (0: never)")
+	fs.DurationVar(&cfg.synth.MaxLateness, "max-lateness", 0,
+		"how far behind (simulated `time`) a late event may arrive")
 	fs.Uint64Var(&cfg.synth.Seed, "seed", 1, "random `seed`; the same flags give the same stream")
 	fs.StringVar(&start, "start", "", "RFC 3339 `time` of the first event (default 2026-01-05T09:00:00Z)")
 	fs.StringVar(&cfg.format, "format", "json", "output `format`: json (events NDJSON) or xml")
@@ -186,13 +195,15 @@ type labelLine struct {
 	Malicious bool   `json:"malicious"`
 	Target    string `json:"target"`
 	Service   string `json:"service,omitempty"`
+	Duplicate bool   `json:"duplicate,omitempty"`
+	Late      bool   `json:"late,omitempty"`
 }
 
 // writeLabel writes the label of e as one JSON line.
 func writeLabel(w io.Writer, e *telemetry.Event, l synth.Label) error {
 	b, err := json.Marshal(labelLine{Host: e.HostKey, Channel: e.Channel, RecordID: e.RecordID,
 		Chain: l.Chain, Scenario: l.Scenario, Malicious: l.Malicious, Target: l.Host,
-		Service: l.Service})
+		Service: l.Service, Duplicate: l.Duplicate, Late: l.Late})
 	if err != nil {
 		return fmt.Errorf("encode label: %w", err)
 	}

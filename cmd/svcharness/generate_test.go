@@ -146,6 +146,8 @@ func TestGenerateUsageErrors(t *testing.T) {
 		{"--attacks", "teleport"},
 		{"--start", "yesterday"},
 		{"--count", "-1"},
+		{"--late-every", "10"},
+		{"--duplicate-every", "-2"},
 		{"extra"},
 	} {
 		code, out, stderr := genCLI(t, append([]string{"generate"}, args...)...)
@@ -153,5 +155,24 @@ func TestGenerateUsageErrors(t *testing.T) {
 			t.Errorf("generate %v: exit %d, stdout %d bytes, stderr %q; want exit 2, no output, "+
 				"a message", args, code, len(out), stderr)
 		}
+	}
+}
+
+func TestGenerateImperfectStream(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "labels.ndjson")
+	code, out, stderr := genCLI(t, "generate", "--count", "4000", "--duplicate-every", "40",
+		"--late-every", "40", "--max-lateness", "3s", "--labels", path)
+	if code != exitOK {
+		t.Fatalf("exit %d; want 0 (stderr %q)", code, stderr)
+	}
+	if n := len(decodeStream(t, "json", out)); n != 4000 {
+		t.Fatalf("decoded %d events; want 4000", n)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(data, []byte(`"duplicate":true`)) || !bytes.Contains(data, []byte(`"late":true`)) {
+		t.Error("labels mark no duplicate or no late event; want both")
 	}
 }

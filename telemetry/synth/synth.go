@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,6 +32,15 @@ type Config struct {
 	Start time.Time
 	// Domain is the DNS domain of the hosts (default "lab.local").
 	Domain string
+	// DuplicateEvery delivers about one event in this many a second time, a
+	// few events later, as a collector that re-sends a batch does (0: never).
+	// The copy has the same record ID and is labelled Duplicate.
+	DuplicateEvery int
+	// LateEvery holds about one event in this many back and delivers it up to
+	// MaxLateness (of stream time) after events recorded later, as a slow
+	// forwarder does (0: never). Such events are labelled Late.
+	LateEvery   int
+	MaxLateness time.Duration
 	// Concurrency is how many episodes (an install, a logon, an attack
 	// chain…) are under way at once, interleaved event by event across
 	// hosts (default 8). An episode of n events spans about n×Concurrency
@@ -45,8 +55,14 @@ type Label struct {
 	Scenario  string // episode kind: "psexec", "software_install", "process_noise", …
 	Malicious bool   // the event is part of an injected attack chain
 	Chain     uint64 // episode number, unique within the stream, starting at 1
-	Host      string // canonical key of the host the episode targets
-	Service   string // service key name the episode installs or changes, if any
+	// Host is the canonical key of the host the episode targets. The source
+	// side of a remote chain (PsExec.exe and its connection to port 445)
+	// carries the target's key here and its own in the event's HostKey.
+	Host    string
+	Service string // service key name the episode installs or changes, if any
+
+	Duplicate bool // a second delivery of an event already returned
+	Late      bool // delivered after events recorded later than it
 }
 
 // Attack scenarios. Each is one chain of events on a target host (and, for
@@ -80,6 +96,8 @@ type Generator struct {
 	attacks       []attackFunc
 
 	slots      []slot
+	held       []held // duplicates and late events waiting for delivery
+	lateEvents uint64 // MaxLateness in events of the stream
 	n          uint64 // events emitted so far
 	chains     uint64 // episodes started so far
 	nextAttack uint64 // event count at which the next attack chain starts
@@ -90,6 +108,14 @@ type slot struct {
 	label   Label
 	pending []pend
 	pos     int
+}
+
+// held is an event waiting to be delivered again or late, when the stream
+// has emitted due events.
+type held struct {
+	ev    *telemetry.Event
+	label Label
+	due   uint64
 }
 
 // pend is an event built ahead of its emission; Time, RecordID and Sysmon's
@@ -121,13 +147,18 @@ func New(cfg Config) (*Generator, error) {
 	if cfg.AttackEvery > 0 {
 		g.nextAttack = g.attackGap()
 	}
+	g.lateEvents = max(1, uint64(cfg.MaxLateness.Seconds()*cfg.EventsPerSecond))
 	return g, nil
 }
 
 // fill checks c and sets its defaults.
 func (c *Config) fill() error {
-	if c.Hosts < 0 || c.EventsPerSecond < 0 || c.AttackEvery < 0 || c.Concurrency < 0 {
-		return fmt.Errorf("%w: negative hosts, rate, attack interval or concurrency", ErrConfig)
+	if c.Hosts < 0 || c.EventsPerSecond < 0 || c.AttackEvery < 0 || c.Concurrency < 0 ||
+		c.DuplicateEvery < 0 || c.LateEvery < 0 || c.MaxLateness < 0 {
+		return fmt.Errorf("%w: negative count, rate, interval or lateness", ErrConfig)
+	}
+	if c.LateEvery > 0 && c.MaxLateness == 0 {
+		return fmt.Errorf("%w: LateEvery needs a MaxLateness", ErrConfig)
 	}
 	c.Hosts = cmpOr(c.Hosts, 10)
 	c.EventsPerSecond = cmpOr(c.EventsPerSecond, 1000)
@@ -164,6 +195,44 @@ func cmpOr[T comparable](v, def T) T {
 // Next returns the next event of the stream and its label. The event is the
 // caller's to keep.
 func (g *Generator) Next() (*telemetry.Event, Label) {
+	for {
+		if i := g.dueHeld(); i >= 0 {
+			h := g.held[i]
+			g.held = slices.Delete(g.held, i, i+1)
+			return h.ev, h.label
+		}
+		e, l := g.fresh()
+		if g.cfg.LateEvery > 0 && g.rng.IntN(g.cfg.LateEvery) == 0 {
+			l.Late = true
+			g.held = append(g.held, held{ev: e, label: l, due: g.n + 1 + g.rng.Uint64N(g.lateEvents)})
+			continue
+		}
+		if g.cfg.DuplicateEvery > 0 && g.rng.IntN(g.cfg.DuplicateEvery) == 0 {
+			dup := g.arena.event()
+			*dup = *e
+			dl := l
+			dl.Duplicate = true
+			g.held = append(g.held, held{ev: dup, label: dl, due: g.n + 1 + g.rng.Uint64N(16)})
+		}
+		return e, l
+	}
+}
+
+// dueHeld returns the index of the held event due earliest, if it is due,
+// else -1.
+func (g *Generator) dueHeld() int {
+	best := -1
+	for i := range g.held {
+		if g.held[i].due <= g.n && (best < 0 || g.held[i].due < g.held[best].due) {
+			best = i
+		}
+	}
+	return best
+}
+
+// fresh emits the next event of a running episode, starting one when the
+// chosen slot is empty.
+func (g *Generator) fresh() (*telemetry.Event, Label) {
 	s := &g.slots[g.rng.IntN(len(g.slots))]
 	for s.pos == len(s.pending) {
 		s.pending, s.pos = s.pending[:0], 0

@@ -379,3 +379,48 @@ func BenchmarkNext(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
+
+func TestDuplicatesAndLateEvents(t *testing.T) {
+	cfg := Config{Hosts: 6, EventsPerSecond: 1000, DuplicateEvery: 50, LateEvery: 20,
+		MaxLateness: 2 * time.Second, Seed: 13}
+	events, labels := generate(t, cfg, 40000)
+	type recordKey struct {
+		host, channel string
+		id            uint64
+	}
+	first := map[recordKey]int{}
+	var newest time.Time
+	dups, late := 0, 0
+	for i := range events {
+		e, l := &events[i], labels[i]
+		k := recordKey{e.HostKey, e.Channel, e.RecordID}
+		j, seen := first[k]
+		switch {
+		case l.Duplicate:
+			dups++
+			if !seen || !reflect.DeepEqual(events[j], *e) {
+				t.Fatalf("event %d is labelled Duplicate but repeats no earlier event", i)
+			}
+		case seen:
+			t.Fatalf("event %d repeats record %v of event %d without the Duplicate label", i, k, j)
+		default:
+			first[k] = i
+		}
+		if l.Late {
+			late++
+			if lag := newest.Sub(e.Time); lag <= 0 || lag > cfg.MaxLateness {
+				t.Fatalf("late event %d is %v behind the newest; want within (0, %v]", i, lag,
+					cfg.MaxLateness)
+			}
+		} else if !l.Duplicate && e.Time.Before(newest) {
+			t.Fatalf("event %d is out of order without the Late label", i)
+		}
+		if e.Time.After(newest) {
+			newest = e.Time
+		}
+	}
+	if dups < 40000/50*7/10 || late < 40000/20*7/10 {
+		t.Errorf("%d duplicates and %d late events in 40000; want about %d and %d", dups, late,
+			40000/50, 40000/20)
+	}
+}
