@@ -8,6 +8,7 @@
 #
 # Usage: scripts/bench-evtx.sh [DATASETS_DIR]
 #   RUNS=5 (default)  SVCHARNESS_DATASETS=../shared/datasets (default)
+#   SVCHARNESS_BIN=path  time this svcharness binary instead of building one
 # Needs: go, evtxexport (apt-get install libevtx-utils).
 set -euo pipefail
 
@@ -19,12 +20,14 @@ command -v evtxexport >/dev/null || { echo "evtxexport not found (libevtx-utils)
 
 # Prefer the real CLI; fall back to the package's JSON dumper when the
 # events command does not build.
-ours=(/tmp/svcharness events --format json)
-if ! (cd "$root" && go build -o /tmp/svcharness ./cmd/svcharness) 2>/dev/null; then
+bin=${SVCHARNESS_BIN:-/tmp/svcharness}
+ours=("$bin" events --format json)
+if [ -z "${SVCHARNESS_BIN:-}" ] && ! (cd "$root" && go build -o "$bin" ./cmd/svcharness); then
 	(cd "$root" && go build -o /tmp/evtxdump ./telemetry/evtx/internal/evtxdump)
 	ours=(/tmp/evtxdump)
-	echo "svcharness did not build; timing telemetry/evtx/internal/evtxdump" >&2
+	echo "svcharness did not build; timing telemetry/evtx/internal/evtxdump instead" >&2
 fi
+echo "timing: ${ours[*]} FILE  vs  evtxexport -f xml FILE (best of $runs)" 
 
 # best_ms prints the best wall time in milliseconds of running "$@" $runs times.
 best_ms() {
