@@ -106,7 +106,8 @@ func parseGenerateArgs(args []string, stderr io.Writer) (generateConfig, error) 
 	fs.DurationVar(&cfg.synth.MaxLateness, "max-lateness", 0,
 		"how far behind (simulated `time`) a late event may arrive")
 	fs.Uint64Var(&cfg.synth.Seed, "seed", 1, "random `seed`; the same flags give the same stream")
-	fs.StringVar(&start, "start", "", "RFC 3339 `time` of the first event (default 2026-01-05T09:00:00Z)")
+	fs.StringVar(&start, "start", "",
+		"RFC 3339 `time` of the first event (default 2026-01-05T09:00:00Z)")
 	fs.StringVar(&cfg.format, "format", "json", "output `format`: json (events NDJSON) or xml")
 	fs.StringVar(&cfg.labels, "labels", "", "also write each event's label as NDJSON to `FILE`")
 	if err := fs.Parse(args); err != nil {

@@ -200,7 +200,8 @@ func (g *Generator) scComspec(s *slot) {
 	h := g.randomHost()
 	name := g.arena.concat("ARTService", g.randomName(4, true))
 	ep := g.begin(s, h, ScenarioScComspec, true, name)
-	const payload = `powershell.exe -nop -w hidden -command New-Item -ItemType File C:\art-marker.txt`
+	const payload = `powershell.exe -nop -w hidden -command ` +
+		`New-Item -ItemType File C:\art-marker.txt`
 	binPath := g.arena.concat(`%COMSPEC% /c `, payload)
 
 	shell := ep.processCreate(h.explorer, binCmd, `"C:\Windows\system32\cmd.exe"`, &h.user)
@@ -258,8 +259,9 @@ func (g *Generator) imagePathHijack(s *slot) {
 		g.hijackStart(ep, shell, binPowerShell, path)
 		return
 	}
-	reg := ep.processCreate(shell, binReg, `reg.exe  add "HKLM\SYSTEM\CurrentControlSet\Services\Fax" `+
-		`/f /v ImagePath /d "%windir%\system32\cmd.exe /c C:\Users\Public\updater.exe"`, &h.user)
+	reg := ep.processCreate(shell, binReg,
+		`reg.exe  add "HKLM\SYSTEM\CurrentControlSet\Services\Fax" /f /v ImagePath `+
+			`/d "%windir%\system32\cmd.exe /c C:\Users\Public\updater.exe"`, &h.user)
 	ep.registry(reg, telemetry.RegSetValue, key,
 		`%%windir%%\system32\cmd.exe /c C:\Users\Public\updater.exe`)
 	g.hijackStart(ep, shell, binCmd, `C:\Windows\system32\cmd.exe /c C:\Users\Public\updater.exe`)

@@ -117,7 +117,7 @@ func (ep episode) processCreate(parent proc, bin *binary, cmd string, u *account
 	field(e, "Company", bin.company)
 	field(e, "OriginalFileName", bin.original)
 	field(e, "CommandLine", cmd)
-	field(e, "CurrentDirectory", currentDirectory(u))
+	field(e, "CurrentDirectory", `C:\Windows\system32\`) // elevated shells start here too
 	field(e, "User", u.sysmonUser)
 	field(e, "LogonGuid", u.logonGUID)
 	field(e, "LogonId", u.logonHex)
@@ -129,13 +129,6 @@ func (ep episode) processCreate(parent proc, bin *binary, cmd string, u *account
 	field(e, "ParentImage", parent.bin.image)
 	field(e, "ParentCommandLine", parent.cmd)
 	return child
-}
-
-func currentDirectory(u *account) string {
-	if u.sid == sidSystem {
-		return `C:\Windows\system32\`
-	}
-	return `C:\Windows\system32\` // elevated admin shells start here too
 }
 
 func terminalSession(u *account) string {

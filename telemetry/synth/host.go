@@ -81,7 +81,7 @@ func newHost(g *Generator, i int) *host {
 	h.records = [3]uint64{uint64(g.rng.IntN(1 << 20)), uint64(g.rng.IntN(1 << 16)),
 		uint64(g.rng.IntN(1 << 22))}
 	h.nextLogon = h.luidBase
-	h.machine = account{sid: "S-1-5-18", name: short + "$", domain: domainName(g),
+	h.machine = account{sid: "S-1-5-18", name: short + "$", domain: g.domainNetBIOS,
 		logonID: 0x3e7, logonHex: "0x3e7", sysmonUser: `NT AUTHORITY\SYSTEM`}
 	h.machine.logonGUID = g.guid(h)
 	h.system = proc{guid: g.guid(h), pid: "4", pidN: 4, bin: &binary{image: "System"}}
@@ -99,12 +99,6 @@ func pad(v, width int) string {
 		s = "0" + s
 	}
 	return s
-}
-
-// domainName is the NetBIOS domain: the first label of the DNS domain, upper
-// case.
-func domainName(g *Generator) string {
-	return g.domainNetBIOS
 }
 
 // newProc starts a process record on h: a fresh PID and process GUID.

@@ -68,11 +68,16 @@ type Label struct {
 // Attack scenarios. Each is one chain of events on a target host (and, for
 // remote ones, its source host).
 const (
-	ScenarioPsExec          = "psexec"           // PsExec from another host: 4624, 5145, PSEXESVC, pipes
-	ScenarioSmbExec         = "smbexec"          // impacket smbexec: %COMSPEC% echo … execute.bat service
-	ScenarioScComspec       = "sc_comspec"       // local sc.exe create with a %COMSPEC% binPath
-	ScenarioRegistryOnly    = "registry_only"    // service key written by PowerShell, no SCM event
-	ScenarioImagePathHijack = "imagepath_hijack" // existing service's ImagePath rewritten, then started
+	// PsExec from another host: 4624, 5145, PSEXESVC, its pipes and child.
+	ScenarioPsExec = "psexec"
+	// impacket smbexec: a %COMSPEC% echo … execute.bat service.
+	ScenarioSmbExec = "smbexec"
+	// A local sc.exe create with a %COMSPEC% binPath, then sc.exe start.
+	ScenarioScComspec = "sc_comspec"
+	// A service key written by PowerShell; the SCM logs nothing.
+	ScenarioRegistryOnly = "registry_only"
+	// An existing service's ImagePath rewritten, then the service started.
+	ScenarioImagePathHijack = "imagepath_hijack"
 )
 
 // Scenarios returns the names of the attack chains the generator can inject.
@@ -204,7 +209,8 @@ func (g *Generator) Next() (*telemetry.Event, Label) {
 		e, l := g.fresh()
 		if g.cfg.LateEvery > 0 && g.rng.IntN(g.cfg.LateEvery) == 0 {
 			l.Late = true
-			g.held = append(g.held, held{ev: e, label: l, due: g.n + 1 + g.rng.Uint64N(g.lateEvents)})
+			due := g.n + 1 + g.rng.Uint64N(g.lateEvents)
+			g.held = append(g.held, held{ev: e, label: l, due: due})
 			continue
 		}
 		if g.cfg.DuplicateEvery > 0 && g.rng.IntN(g.cfg.DuplicateEvery) == 0 {
