@@ -436,3 +436,45 @@ func TestSelfNestingIsBounded(t *testing.T) {
 			len(d.events), d.skipped)
 	}
 }
+
+// TestManyChunksKeepFileOrder decodes more chunks than the worker window
+// holds and checks that records come out in file order.
+func TestManyChunksKeepFileOrder(t *testing.T) {
+	var chunks [][]byte
+	for i := 0; i < 25; i++ {
+		chunks = append(chunks, serviceChunk(uint64(1+3*i), 3).bytes())
+	}
+	file := fileBytes(chunks, 0)
+	for _, workers := range []int{1, 3, 8} {
+		d := readBytes(t, file, workers)
+		if len(d.events) != 75 {
+			t.Fatalf("workers %d: got %d events; want 75", workers, len(d.events))
+		}
+		for i, ev := range d.events {
+			if ev.RecordID != uint64(i+1) {
+				t.Fatalf("workers %d: event %d has record ID %d; want %d",
+					workers, i, ev.RecordID, i+1)
+			}
+		}
+	}
+}
+
+func TestNextAfterClose(t *testing.T) {
+	file := fileBytes([][]byte{serviceChunk(1, 2).bytes()}, 0)
+	r, err := Open("x", bytes.NewReader(file), int64(len(file)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Next(); err != nil {
+		t.Fatalf("first Next: %v", err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if _, err := r.Next(); err == nil || errors.Is(err, io.EOF) {
+		t.Errorf("Next after Close: got %v; want an error that is not io.EOF", err)
+	}
+	if err := r.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
