@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -76,6 +77,7 @@ func LoadPolicy(name string, src []byte) (*Policy, error) {
 		l.top(root)
 	}
 	if len(l.errs) > 0 {
+		slices.SortStableFunc(l.errs, func(a, b *PolicyError) int { return a.Line - b.Line })
 		return nil, &PolicyErrors{File: name, Errors: l.errs}
 	}
 	l.pol.compile()
@@ -309,13 +311,14 @@ var (
 func (l *policyLoader) allowlist(n ast.Node) {
 	l.sequence(n, "allowlist", func(item ast.Node) {
 		e := AllowEntry{Line: line(item)}
+		hasPath := false
 		l.mapping(item, "allowlist entry", map[string]func(ast.Node){
 			"id":     func(n ast.Node) { e.ID = l.id(n) },
-			"path":   func(n ast.Node) { e.Path = l.exactPath(n) },
+			"path":   func(n ast.Node) { hasPath = true; e.Path = l.exactPath(n) },
 			"sha256": func(n ast.Node) { e.SHA256 = l.sha(n) },
 			"signer": func(n ast.Node) { e.Signer, _ = l.str(n) },
 		})
-		if e.Path == "" && !l.hasErrorAt(e.Line) {
+		if !hasPath {
 			l.errorf(item, "allowlist entry needs a path")
 		}
 		if e.ID == "" {
@@ -345,7 +348,7 @@ func (l *policyLoader) id(n ast.Node) string {
 func (l *policyLoader) sha(n ast.Node) string {
 	s, ok := l.str(n)
 	if ok && !sha256Re.MatchString(s) {
-		l.errorf(n, "sha256 %q is not 64 hex digits", s)
+		l.errorf(n, "sha256 \"%s\" is not 64 hex digits", s)
 		return ""
 	}
 	return s
@@ -359,11 +362,11 @@ func (l *policyLoader) exactPath(n ast.Node) string {
 	}
 	switch {
 	case strings.ContainsAny(s, "*?"):
-		l.errorf(n, "path %q: wildcards are not allowed; list each binary's exact path", s)
+		l.errorf(n, "path \"%s\": wildcards are not allowed; list each binary's exact path", s)
 	case strings.HasSuffix(s, `\`) || strings.HasSuffix(s, "/"):
-		l.errorf(n, "path %q is a folder; list each binary's exact path", s)
+		l.errorf(n, "path \"%s\" is a folder; list each binary's exact path", s)
 	case !looksAbsolute(s):
-		l.errorf(n, "path %q is not absolute (want C:\\… or %%SystemRoot%%\\…)", s)
+		l.errorf(n, "path \"%s\" is not absolute (want C:\\… or %%SystemRoot%%\\…)", s)
 	default:
 		return s
 	}
