@@ -89,9 +89,9 @@ func TestParseServiceCommand(t *testing.T) {
 	sc, net, reg, ps := `c:\windows\system32\sc.exe`, `c:\windows\system32\net.exe`,
 		`c:\windows\system32\reg.exe`, `c:\windows\system32\windowspowershell\v1.0\powershell.exe`
 	tests := []struct {
-		image, cmd              string
+		image, cmd               string
 		verb, service, bin, host string
-		control                 bool
+		control                  bool
 	}{
 		{sc, `sc.exe create ARTService binPath= "%COMSPEC% /c powershell.exe -nop"`, "create",
 			"ARTService", "%COMSPEC% /c powershell.exe -nop", "", true},
