@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -600,4 +601,28 @@ func BenchmarkViews(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+func FuzzViews(f *testing.F) {
+	f.Add(uint8(0), uint32(1), "ProcessId\x000x1f\x00ParentImage\x00?\x00Image\x00\"C:\\a b\\c.exe\" -x")
+	f.Add(uint8(1), uint32(4697), "ServiceType\x000xffffffffff\x00ServiceStartType\x00-")
+	f.Add(uint8(2), uint32(7040), "param1\x00\x00param2\x00auto start")
+	f.Add(uint8(0), uint32(13), "TargetObject\x00\\REGISTRY\\MACHINE\\SYSTEM\\ControlSet001\\Services")
+	channels := []string{ChannelSysmon, ChannelSecurity, ChannelSystem, "security"}
+	f.Fuzz(func(t *testing.T, ch uint8, id uint32, raw string) {
+		e := &Event{Channel: channels[int(ch)%len(channels)], EventID: id}
+		parts := strings.Split(raw, "\x00")
+		for i := 0; i+1 < len(parts); i += 2 {
+			e.Fields = append(e.Fields, Field{Name: parts[i], Value: parts[i+1]})
+		}
+		claimed := 0
+		for _, ok := range viewMatches(e) {
+			if ok {
+				claimed++
+			}
+		}
+		if claimed > 1 {
+			t.Errorf("%d views claim %s; want at most one", claimed, e.Key())
+		}
+	})
 }
