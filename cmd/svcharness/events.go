@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"unicode/utf8"
 
@@ -31,6 +32,9 @@ Skipped records are reported on stderr with a count per file.
 
 Exit codes: 0 when at least one record was read; 2 for a usage error or when
 no record at all could be read.`
+
+// stdin is what "-" reads; tests replace it.
+var stdin io.Reader = os.Stdin
 
 // maxSkipsShown is how many skipped records are printed per file before only
 // the count is reported.
@@ -116,7 +120,13 @@ func parseEventsArgs(args []string, stderr io.Writer) (eventsConfig, error) {
 // returns the number of records read.
 func eventsFile(ctx context.Context, cfg eventsConfig, path string, out *bufio.Writer,
 	stderr io.Writer) (int, error) {
-	in, err := source.Open(path, source.DefaultLimits)
+	var in *source.Input
+	var err error
+	if path == "-" {
+		in, err = source.OpenReader("-", stdin, source.DefaultLimits)
+	} else {
+		in, err = source.Open(path, source.DefaultLimits)
+	}
 	if err != nil {
 		if cfg.count {
 			fmt.Fprintf(out, "0\t%s\n", path)
