@@ -14,8 +14,16 @@ import (
 // handshake in progress, or the user it authenticated.
 type connState struct {
 	mu    sync.Mutex
-	nonce *[8]byte // server challenge awaiting an AUTHENTICATE message
-	user  string   // DOMAIN\name once NTLM succeeded on this connection
+	nonce *[8]byte     // server challenge awaiting an AUTHENTICATE message
+	user  string       // DOMAIN\name once NTLM succeeded on this connection
+	sec   *ntlmSession // message security, when the client negotiated sealing
+}
+
+// session returns the connection's NTLM message security context, or nil.
+func (c *connState) session() *ntlmSession {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sec
 }
 
 type connKey struct{}
@@ -45,8 +53,11 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 	case (strings.EqualFold(scheme, "Negotiate") || strings.EqualFold(scheme, "NTLM")) &&
 		s.cfg.Auth&AuthNegotiate != 0:
 		return s.negotiate(w, r, conn, scheme, token)
-	case scheme == "":
-		// HTTP.sys keeps a connection authenticated after NTLM succeeds.
+	case scheme == "" && r.ContentLength != 0:
+		// HTTP.sys keeps a connection authenticated after NTLM succeeds. An
+		// empty POST is the exception: clients send one to set up a new
+		// security context (masterzen/winrm's Encryption does, per message),
+		// so it is challenged.
 		conn.mu.Lock()
 		user := conn.user
 		conn.mu.Unlock()
@@ -142,7 +153,7 @@ func (s *Server) challenge(w http.ResponseWriter, r *http.Request, conn *connSta
 		DNSComputer: strings.ToLower(s.cfg.ComputerName) + "." + strings.ToLower(s.cfg.Domain) + ".lab"}
 	msg, nonce := newChallenge(clientFlags, target, s.now())
 	conn.mu.Lock()
-	conn.nonce, conn.user = &nonce, ""
+	conn.nonce, conn.user, conn.sec = &nonce, "", nil
 	conn.mu.Unlock()
 
 	drain(r.Body)
@@ -169,12 +180,17 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request, conn *connState,
 	if !s.isUser(m.Domain + `\` + m.User) {
 		return s.rejectNegotiate(w, r, conn, "unknown user")
 	}
-	if err := verifyNTLMv2(m, s.cfg.Password, *nonce); err != nil {
+	baseKey, err := verifyNTLMv2(m, s.cfg.Password, *nonce)
+	if err != nil {
+		return s.rejectNegotiate(w, r, conn, err.Error())
+	}
+	sec, err := newNTLMSession(m, baseKey)
+	if err != nil {
 		return s.rejectNegotiate(w, r, conn, err.Error())
 	}
 	user := s.cfg.Domain + `\` + s.user
 	conn.mu.Lock()
-	conn.user = user
+	conn.user, conn.sec = user, sec
 	conn.mu.Unlock()
 	return user, true
 }
@@ -182,7 +198,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request, conn *connState,
 func (s *Server) rejectNegotiate(w http.ResponseWriter, r *http.Request, conn *connState,
 	why string) (string, bool) {
 	conn.mu.Lock()
-	conn.nonce, conn.user = nil, ""
+	conn.nonce, conn.user, conn.sec = nil, "", nil
 	conn.mu.Unlock()
 	s.log.Debug("ntlm authentication failed", "reason", why)
 	drain(r.Body)

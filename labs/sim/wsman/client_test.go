@@ -61,6 +61,7 @@ func startLab(t testing.TB, cfg Config, useTLS bool) *testLab {
 
 type clientOpts struct {
 	ntlm     bool
+	seal     bool // NTLM with MS-WSMV message encryption (winrm.NewEncryption)
 	user     string
 	password string
 	timeout  time.Duration // HTTP response-header timeout; 0 = 60s
@@ -85,7 +86,16 @@ func (l *testLab) client(t testing.TB, o clientOpts) *winrm.Client {
 	if o.opTime != "" {
 		params.Timeout = o.opTime
 	}
-	if o.ntlm {
+	switch {
+	case o.seal:
+		params.TransportDecorator = func() winrm.Transporter {
+			enc, err := winrm.NewEncryption("ntlm")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return enc
+		}
+	case o.ntlm:
 		params.TransportDecorator = func() winrm.Transporter { return &winrm.ClientNTLM{} }
 	}
 	user, pass := o.user, o.password
@@ -115,6 +125,7 @@ func TestMasterzenTransports(t *testing.T) {
 		name string
 		tls  bool
 		ntlm bool
+		seal bool // sealed messages; the endpoint refuses plaintext over HTTP
 		user string
 		auth AuthMethod
 	}{
@@ -124,11 +135,13 @@ func TestMasterzenTransports(t *testing.T) {
 		{name: "ntlm only over http", ntlm: true, auth: AuthNegotiate},
 		{name: "basic over https", tls: true, auth: AuthBasic},
 		{name: "ntlm over https", tls: true, ntlm: true},
+		{name: "sealed ntlm over http without AllowUnencrypted", seal: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			lab := startLab(t, Config{Auth: tc.auth, AllowUnencrypted: !tc.tls}, tc.tls)
-			c := lab.client(t, clientOpts{ntlm: tc.ntlm, user: tc.user, password: testPassword})
+			lab := startLab(t, Config{Auth: tc.auth, AllowUnencrypted: !tc.tls && !tc.seal},
+				tc.tls)
+			c := lab.client(t, clientOpts{ntlm: tc.ntlm, seal: tc.seal, user: tc.user})
 			ctx := ctxFor(t, 20*time.Second)
 
 			out, errOut, code, err := c.RunCmdWithContext(ctx, "echo hello world")

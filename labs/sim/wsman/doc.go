@@ -3,7 +3,8 @@
 // shell) that real clients accept, masterzen/winrm and pywinrm among them.
 //
 // It implements Create, Command, Receive, Send, Signal and Delete, Basic and
-// NTLMv2 authentication with the per-connection state HTTP.sys keeps, the
+// NTLMv2 authentication with the per-connection state HTTP.sys keeps, NTLM
+// message sealing (MS-WSMV 2.2.9.1.1) for clients that encrypt over HTTP, the
 // AllowUnencrypted rule, envelope and shell quotas, and the fault bodies real
 // Windows returns. Every command runs through a [sim.Commander], so the host
 // model decides what a command does; this package only carries bytes.

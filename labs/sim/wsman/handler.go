@@ -18,14 +18,15 @@ type exchange struct {
 	w    http.ResponseWriter
 	r    *http.Request
 	req  *request
-	user string // DOMAIN\name as authenticated
+	user string       // DOMAIN\name as authenticated
+	sec  *ntlmSession // set when the request was sealed: so is the answer
 	op   Op
 	hang bool // a hang fault applies: the command never finishes
 }
 
 // ServeHTTP runs the pipeline HTTP.sys and WinRM run: path and method,
-// authentication, the AllowUnencrypted rule, the size limit, decoding, then
-// the operation.
+// authentication, the size limit, unsealing or the AllowUnencrypted rule,
+// decoding, then the operation.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != "/wsman" {
 		http.NotFound(w, r)
@@ -40,62 +41,79 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if !s.acceptsTransport(w, r) {
-		return
-	}
-	x, ok := s.readRequest(w, r, user)
-	if !ok {
-		return
-	}
-	if s.inject(x) {
+	x := &exchange{w: w, r: r, user: user}
+	body, ok := s.readBody(x)
+	if !ok || !s.decode(x, body) || s.inject(x) {
 		return
 	}
 	s.dispatch(x)
 }
 
-// acceptsTransport enforces AllowUnencrypted: over plain HTTP, a SOAP body
-// that is not sealed is refused with 401, as Windows does.
-func (s *Server) acceptsTransport(w http.ResponseWriter, r *http.Request) bool {
-	ct := r.Header.Get("Content-Type")
-	if strings.HasPrefix(strings.ToLower(ct), "multipart/encrypted") {
-		// TODO(ntlm-sealing): MS-WSMV message encryption is not implemented,
-		// so pywinrm's default message_encryption=auto over HTTP and
-		// masterzen's NewEncryption transport cannot talk to the simulator.
-		http.Error(w, "message encryption is not supported by this endpoint",
-			http.StatusUnsupportedMediaType)
-		return false
-	}
-	if r.TLS != nil || s.cfg.AllowUnencrypted {
-		return true
-	}
-	s.log.Debug("plaintext request refused: AllowUnencrypted is false", logKeyRemote, r.RemoteAddr)
-	drain(r.Body)
-	s.unauthorized(w)
-	return false
-}
-
-// readRequest reads and decodes the body within MaxEnvelopeSizekb.
-func (s *Server) readRequest(w http.ResponseWriter, r *http.Request,
-	user string) (*exchange, bool) {
+// readBody reads the request within MaxEnvelopeSizekb and returns the SOAP
+// message: unsealed when the client sealed it, else plaintext if the
+// transport allows it. It answers the request itself when it returns false.
+func (s *Server) readBody(x *exchange) ([]byte, bool) {
 	limit := int64(s.cfg.MaxEnvelopeSizeKB) << 10
-	body, tooBig, err := readAllLimited(r.Body, limit)
-	x := &exchange{w: w, r: r, user: user}
+	body, tooBig, err := readAllLimited(x.r.Body, limit)
 	switch {
 	case err != nil:
 		return nil, false // the client went away
 	case tooBig:
-		drain(r.Body)
+		drain(x.r.Body)
 		s.fault(x, http.StatusRequestEntityTooLarge, faultEnvelopeSize())
 		return nil, false
+	case len(body) == 0:
+		// An empty authenticated POST sets up NTLM message security before
+		// the first sealed message (pywinrm does this); Windows answers 200.
+		x.w.Header().Set("Content-Length", "0")
+		x.w.WriteHeader(http.StatusOK)
+		return nil, false
 	}
+	ct := strings.ToLower(x.r.Header.Get("Content-Type"))
+	if strings.HasPrefix(ct, "multipart/encrypted") {
+		return s.unsealBody(x, body)
+	}
+	if x.r.TLS == nil && !s.cfg.AllowUnencrypted {
+		s.log.Debug("plaintext request refused: AllowUnencrypted is false",
+			logKeyRemote, x.r.RemoteAddr)
+		s.unauthorized(x.w)
+		return nil, false
+	}
+	return body, true
+}
+
+// unsealBody opens an MS-WSMV sealed message with the connection's NTLM
+// context. Without a context (Basic, or NTLM that did not negotiate
+// sealing) or with a bad signature the request is refused.
+func (s *Server) unsealBody(x *exchange, body []byte) ([]byte, bool) {
+	sec := connOf(x.r).session()
+	if sec == nil || !strings.Contains(x.r.Header.Get("Content-Type"), sealedProtocol) {
+		s.log.Debug("sealed request without an NTLM security context", logKeyRemote,
+			x.r.RemoteAddr)
+		s.unauthorized(x.w)
+		return nil, false
+	}
+	msg, err := sec.openSealedBody(body)
+	if err != nil {
+		s.log.Debug("sealed request refused", logKeyRemote, x.r.RemoteAddr, logKeyError, err)
+		x.w.Header().Set("Content-Length", "0")
+		x.w.WriteHeader(http.StatusBadRequest)
+		return nil, false
+	}
+	x.sec = sec
+	return msg, true
+}
+
+// decode parses the envelope into x, answering a fault when it cannot.
+func (s *Server) decode(x *exchange, body []byte) bool {
 	req, err := decodeRequest(body)
 	if err != nil {
 		s.fault(x, http.StatusBadRequest, faultInvalidParameter(err.Error()))
-		return nil, false
+		return false
 	}
 	x.req = req
 	x.op = opOf(req.Header.Action)
-	return x, true
+	return true
 }
 
 func opOf(action string) Op {
@@ -171,7 +189,7 @@ func (s *Server) reply(x *exchange, build func(b *bytes.Buffer)) {
 	b := bufPool.Get().(*bytes.Buffer)
 	b.Reset()
 	build(b)
-	s.write(x.w, http.StatusOK, b)
+	s.write(x, http.StatusOK, b)
 	bufPool.Put(b)
 }
 
@@ -185,17 +203,22 @@ func (s *Server) fault(x *exchange, status int, f *Fault) {
 	b := bufPool.Get().(*bytes.Buffer)
 	b.Reset()
 	writeFault(b, relates, s.cfg.ComputerName, f)
-	s.write(x.w, status, b)
+	s.write(x, status, b)
 	bufPool.Put(b)
 }
 
-// write sends a SOAP body. Every SOAP response carries the SOAP content type:
-// masterzen/winrm rejects any response without it.
-func (s *Server) write(w http.ResponseWriter, status int, b *bytes.Buffer) {
-	h := w.Header()
-	h["Content-Type"] = []string{contentTypeSOAP}
+// write sends a SOAP body, sealed if the request was. Every plaintext SOAP
+// response carries the SOAP content type: masterzen/winrm rejects any
+// response without it.
+func (s *Server) write(x *exchange, status int, b *bytes.Buffer) {
+	body, ct := b.Bytes(), contentTypeSOAP
+	if x.sec != nil {
+		body, ct = x.sec.sealBody(body), sealedContentType
+	}
+	h := x.w.Header()
+	h["Content-Type"] = []string{ct}
 	h["Server"] = []string{"Microsoft-HTTPAPI/2.0"}
-	h["Content-Length"] = []string{strconv.Itoa(b.Len())}
-	w.WriteHeader(status)
-	_, _ = w.Write(b.Bytes())
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	x.w.WriteHeader(status)
+	_, _ = x.w.Write(body)
 }

@@ -34,9 +34,8 @@ const (
 	flag128             = 0x20000000
 	flag56              = 0x80000000
 
-	// challengeFlags are the flags a challenge may carry. SIGN, SEAL and
-	// KEY_EXCH are left out on purpose: this server authenticates but does
-	// not implement NTLM message security, so it must not promise it.
+	// challengeFlags are the flags every challenge carries. SIGN, SEAL and
+	// KEY_EXCH are added only when the client asks for them (see seal.go).
 	challengeFlags = flagUnicode | flagRequestTarget | flagNTLM | flagAlwaysSign |
 		flagTargetDomain | flagExtendedSession | flagTargetInfo | flagVersion |
 		flag128 | flag56
@@ -72,7 +71,7 @@ func ntlmMessageType(b []byte) (uint32, error) {
 // with flags clientFlags, and returns it with its server challenge.
 func newChallenge(clientFlags uint32, t ntlmTarget, now time.Time) (msg []byte, nonce [8]byte) {
 	_, _ = rand.Read(nonce[:])
-	flags := uint32(challengeFlags)
+	flags := uint32(challengeFlags) | clientFlags&(flagSign|flagSeal|flagKeyExch)
 	if clientFlags&flagUnicode == 0 && clientFlags&flagOEM != 0 {
 		flags &^= flagUnicode // a client that asked only for OEM; Unicode stays the default
 		flags |= flagOEM
@@ -124,10 +123,11 @@ func putVarField(b []byte, n, offset int) {
 // authenticateMessage holds the fields of an AUTHENTICATE_MESSAGE this server
 // checks.
 type authenticateMessage struct {
-	NtResponse []byte
-	Domain     string
-	User       string
-	Flags      uint32
+	NtResponse   []byte
+	Domain       string
+	User         string
+	EncryptedKey []byte // EncryptedRandomSessionKey, with KEY_EXCH
+	Flags        uint32
 }
 
 // parseAuthenticate decodes an AUTHENTICATE_MESSAGE, checking every field's
@@ -140,15 +140,15 @@ func parseAuthenticate(b []byte) (*authenticateMessage, error) {
 		return nil, fmt.Errorf("%w: not an authenticate message", errNTLM)
 	}
 	m := &authenticateMessage{Flags: binary.LittleEndian.Uint32(b[60:])}
-	var fields [3][]byte
-	for i, off := range []int{20, 28, 36} {
+	var fields [4][]byte
+	for i, off := range []int{20, 28, 36, 52} {
 		f, err := varField(b, off)
 		if err != nil {
 			return nil, err
 		}
 		fields[i] = f
 	}
-	m.NtResponse = fields[0]
+	m.NtResponse, m.EncryptedKey = fields[0], fields[3]
 	unicode := m.Flags&flagUnicode != 0
 	m.Domain, m.User = decodeNTLMString(fields[1], unicode), decodeNTLMString(fields[2], unicode)
 	return m, nil
@@ -195,17 +195,21 @@ func ntowfv2(password, user, domain string) []byte {
 
 // verifyNTLMv2 checks an NTLMv2 response against the password: NTProofStr
 // must equal HMAC_MD5(NTOWFv2, ServerChallenge || blob). NTLMv1 responses
-// (24 bytes) are refused, as hardened Windows hosts do.
-func verifyNTLMv2(m *authenticateMessage, password string, nonce [8]byte) error {
+// (24 bytes) are refused, as hardened Windows hosts do. It returns the
+// SessionBaseKey that message security derives its keys from.
+func verifyNTLMv2(m *authenticateMessage, password string, nonce [8]byte) ([]byte, error) {
 	if len(m.NtResponse) <= 24 {
-		return fmt.Errorf("%w: NTLMv1 response refused", errNTLM)
+		return nil, fmt.Errorf("%w: NTLMv1 response refused", errNTLM)
 	}
 	proof, blob := m.NtResponse[:16], m.NtResponse[16:]
-	mac := hmac.New(md5.New, ntowfv2(password, m.User, m.Domain))
+	key := ntowfv2(password, m.User, m.Domain)
+	mac := hmac.New(md5.New, key)
 	mac.Write(nonce[:])
 	mac.Write(blob)
 	if subtle.ConstantTimeCompare(mac.Sum(nil), proof) != 1 {
-		return fmt.Errorf("%w: wrong password for %q", errNTLM, m.User)
+		return nil, fmt.Errorf("%w: wrong password for %q", errNTLM, m.User)
 	}
-	return nil
+	base := hmac.New(md5.New, key)
+	base.Write(proof)
+	return base.Sum(nil), nil
 }

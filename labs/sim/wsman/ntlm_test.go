@@ -71,7 +71,7 @@ func TestVerifyNTLMv2(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			m := &authenticateMessage{NtResponse: tc.nt, User: tc.user, Domain: "Domain"}
-			err := verifyNTLMv2(m, tc.password, nonce)
+			_, err := verifyNTLMv2(m, tc.password, nonce)
 			if (err == nil) != tc.ok || err != nil && !errors.Is(err, errNTLM) {
 				t.Errorf("got %v; want ok=%v", err, tc.ok)
 			}
@@ -79,19 +79,24 @@ func TestVerifyNTLMv2(t *testing.T) {
 	}
 }
 
-// TestChallengeFlags checks that the challenge never promises what Azure
-// go-ntlmssp refuses (LM_KEY, KEY_EXCH) or what the server cannot do (SIGN,
-// SEAL), whatever the client asks for.
+// TestChallengeFlags checks that the challenge never carries LM_KEY, and
+// carries SIGN, SEAL and KEY_EXCH only for a client that asked: Azure
+// go-ntlmssp, which never asks, refuses a challenge with KEY_EXCH.
 func TestChallengeFlags(t *testing.T) {
-	msg, nonce := newChallenge(0xffffffff, ntlmTarget{Domain: "LAB", Computer: "WS01",
-		DNSDomain: "lab.local", DNSComputer: "ws01.lab.local"}, time.Unix(0, 0))
+	target := ntlmTarget{Domain: "LAB", Computer: "WS01", DNSDomain: "lab.local",
+		DNSComputer: "ws01.lab.local"}
+	goNTLMSSP := uint32(flagTargetInfo | flag56 | flag128 | flagUnicode | flagExtendedSession)
+	msg, _ := newChallenge(goNTLMSSP, target, time.Unix(0, 0))
+	if flags := binary.LittleEndian.Uint32(msg[20:]); flags&(0x80|flagKeyExch|flagSeal) != 0 {
+		t.Errorf("flags %#x for go-ntlmssp carry LM_KEY, KEY_EXCH or SEAL", flags)
+	}
+	msg, nonce := newChallenge(0xffffffff, target, time.Unix(0, 0))
 	if typ, err := ntlmMessageType(msg); err != nil || typ != ntlmChallenge {
 		t.Fatalf("got type %d, %v; want a challenge", typ, err)
 	}
 	flags := binary.LittleEndian.Uint32(msg[20:])
-	const forbidden = 0x80 | 0x40000000 | 0x10 | 0x20
-	if flags&forbidden != 0 {
-		t.Errorf("flags %#x carry one of %#x", flags, forbidden)
+	if flags&0x80 != 0 || flags&(flagSeal|flagSign|flagKeyExch) != flagSeal|flagSign|flagKeyExch {
+		t.Errorf("flags %#x: want no LM_KEY and the requested SIGN, SEAL, KEY_EXCH", flags)
 	}
 	if !bytes.Equal(msg[24:32], nonce[:]) {
 		t.Errorf("challenge %x; want the nonce %x", msg[24:32], nonce)
@@ -122,7 +127,7 @@ func FuzzParseAuthenticate(f *testing.F) {
 		m, err := parseAuthenticate(b)
 		if err == nil {
 			var nonce [8]byte
-			_ = verifyNTLMv2(m, "pw", nonce)
+			_, _ = verifyNTLMv2(m, "pw", nonce)
 		}
 	})
 }

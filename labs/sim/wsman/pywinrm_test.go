@@ -67,16 +67,18 @@ func runPywinrm(t *testing.T, req map[string]any) []pyResult {
 }
 
 // TestPywinrm drives the endpoint with Debian's pywinrm 0.3: Basic over
-// HTTP, NTLM over HTTP without message encryption, and both over HTTPS
-// trusting the generated CA.
+// HTTP, NTLM over HTTP with and without message encryption, and both over
+// HTTPS trusting the generated CA.
 func TestPywinrm(t *testing.T) {
 	requirePywinrm(t)
 	cases := []struct {
 		name, transport, encryption string
 		tls                         bool
+		sealed                      bool // AllowUnencrypted=false: messages must be sealed
 	}{
 		{name: "basic over http", transport: "basic", encryption: "never"},
 		{name: "ntlm over http", transport: "ntlm", encryption: "never"},
+		{name: "ntlm over http, sealed", transport: "ntlm", encryption: "auto", sealed: true},
 		{name: "ssl (basic) over https", transport: "ssl", tls: true},
 		{name: "ntlm over https", transport: "ntlm", tls: true},
 	}
@@ -88,7 +90,7 @@ func TestPywinrm(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			lab := startLab(t, Config{AllowUnencrypted: !tc.tls}, tc.tls)
+			lab := startLab(t, Config{AllowUnencrypted: !tc.tls && !tc.sealed}, tc.tls)
 			req := map[string]any{"url": lab.url, "user": testUser, "password": testPassword,
 				"transport": tc.transport, "encryption": tc.encryption, "runs": runs}
 			if tc.tls {
