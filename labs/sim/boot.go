@@ -33,15 +33,16 @@ var systemFiles = [][2]string{
 	{`C:\Windows\servicing\TrustedInstaller.exe`, "trustedinstaller"},
 	{`C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.2008.9-0\MsMpEng.exe`,
 		"msmpeng"},
-	{`C:\Tools\PsExec.exe`, "psexec"},
-	{`C:\Tools\PsExec64.exe`, "psexec"},
-	{`C:\Packages\HarnessLabAgent.msi`, "msi:vendorsvc"},
+	{`C:\LabTools\PsExec.exe`, "psexec"},
+	{`C:\LabTools\PsExec64.exe`, "psexec"},
+	{`C:\LabTools\HarnessLabAgent.msi`, "msi:vendorsvc"},
+	{`C:\LabTools\logon-user.clixml`, ""},
 }
 
 var systemDirs = []string{
 	`C:\Windows\Temp`, `C:\Users\Public`, `C:\Users\Public\Temp`, `C:\ProgramData`,
 	`C:\Program Files`, `C:\Program Files (x86)`, `C:\Windows\System32\drivers`,
-	`C:\Windows\System32\config\systemprofile\AppData\Local\Temp`,
+	`C:\Windows\System32\config\systemprofile\AppData\Local\Temp`, `C:\LabStage`,
 }
 
 // builtinService is a service every simulated host has at boot.
@@ -73,6 +74,9 @@ var builtinServices = []builtinService{
 	{"WinRM", "Windows Remote Management (WS-Management)",
 		`%SystemRoot%\System32\svchost.exe -k NetworkService -p`,
 		typeShareProcess, startAuto, `NT AUTHORITY\NetworkService`, true},
+	{"EventLog", "Windows Event Log",
+		`%SystemRoot%\System32\svchost.exe -k LocalServiceNetworkRestricted -p`,
+		typeShareProcess, startAuto, `NT AUTHORITY\LocalService`, true},
 	{"LanmanServer", "Server", `%SystemRoot%\system32\svchost.exe -k smbsvcs`,
 		typeShareProcess, startAuto, "LocalSystem", true},
 	{"WinDefend", "Windows Defender Antivirus Service",

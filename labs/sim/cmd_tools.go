@@ -286,6 +286,9 @@ func runMsiexec(x *execCtx) int {
 			i+1 < len(x.args) {
 			pkg = x.args[i+1]
 		}
+		if strings.EqualFold(a, "/x") && i+1 < len(x.args) {
+			return x.msiUninstall(x.args[i+1])
+		}
 	}
 	if pkg == "" {
 		return 1639
@@ -317,6 +320,31 @@ func runMsiexec(x *execCtx) int {
 	if err != nil && !isWinErr(err, 1073) {
 		return 1603
 	}
+	return 0
+}
+
+// msiUninstall is msiexec /x of the vendor package: the installer service
+// stops and deletes the package's service and removes its files. 1605 means
+// the product is not installed.
+func (x *execCtx) msiUninstall(pkg string) int {
+	h := x.h
+	f := h.file(absPath(x.p.CurrentDir, pkg))
+	if f == nil {
+		return 1619
+	}
+	if f.Program != "msi:vendorsvc" || h.service(vendorPackage.service) == nil {
+		return 1605
+	}
+	installer := h.spawn(h.servicesProc, `C:\Windows\System32\msiexec.exe`,
+		`C:\Windows\system32\msiexec.exe /V`, `C:\Windows\system32`,
+		systemIdentity(), programs["msiexec"], fileHashes(h.file(
+			`C:\Windows\System32\msiexec.exe`).Data))
+	by := localCaller(installer)
+	_, _ = h.scmStop(by, vendorPackage.service)
+	_ = h.scmDelete(by, vendorPackage.service)
+	_ = h.deleteFile(vendorPackage.dir + `\` + vendorPackage.exe)
+	h.advance(time.Second)
+	h.exit(installer, 0)
 	return 0
 }
 

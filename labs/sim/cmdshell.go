@@ -428,6 +428,7 @@ func init() {
 		"erase": cmdDel, "copy": cmdCopy, "mkdir": cmdMkdir, "md": cmdMkdir,
 		"cd": cmdCd, "chdir": cmdCd, "set": cmdSet, "exit": cmdExit, "rem": cmdRem,
 		"ver": cmdVer, "start": cmdStart, "findstr": cmdFindstr, "cls": cmdRem,
+		"rmdir": cmdRmdir, "rd": cmdRmdir,
 	}
 }
 
@@ -456,9 +457,9 @@ func cmdDel(x *execCtx, rest string, _ []byte) int {
 		if strings.HasPrefix(a, "/") {
 			continue
 		}
-		path := x.h.localPath(absPath(x.p.CurrentDir, a))
-		if x.h.deleteFile(path) != nil {
-			x.errf("Could Not Find %s\n", path)
+		t, path, _ := x.smbPath(absPath(x.p.CurrentDir, a), "0x10080")
+		if t == nil || t.deleteFile(path) != nil {
+			x.errf("Could Not Find %s\n", absPath(x.p.CurrentDir, a))
 		}
 	}
 	return 0
@@ -468,28 +469,111 @@ func cmdCopy(x *execCtx, rest string, _ []byte) int {
 	var paths []string
 	for _, a := range splitArgs(rest) {
 		if !strings.HasPrefix(a, "/") {
-			paths = append(paths, x.h.localPath(absPath(x.p.CurrentDir, a)))
+			paths = append(paths, absPath(x.p.CurrentDir, a))
 		}
 	}
 	if len(paths) != 2 {
 		x.errf("The syntax of the command is incorrect.\n")
 		return 1
 	}
-	dst := paths[1]
-	if x.h.file(dst) == nil && x.h.dirExists(dst) {
-		dst = strings.TrimSuffix(dst, `\`) + `\` + baseName(paths[0])
+	sh, src, _ := x.smbPath(paths[0], "0x120089")
+	var f *File
+	if sh != nil {
+		f = sh.file(src)
 	}
-	if err := x.h.copyFile(x.p, paths[0], dst); err != nil {
+	if f == nil {
 		x.errf("The system cannot find the file specified.\n        0 file(s) copied.\n")
 		return 1
 	}
+	dh, dst, _ := x.smbPath(paths[1], "0x2")
+	if dh == nil {
+		x.errf("The network path was not found.\n        0 file(s) copied.\n")
+		return 1
+	}
+	if dh.file(dst) == nil && dh.dirExists(dst) {
+		dst = strings.TrimSuffix(dst, `\`) + `\` + baseName(src)
+	}
+	writer := x.p
+	if dh != x.h {
+		writer = dh.systemProc
+	}
+	if err := dh.writeFile(writer, dst, append([]byte(nil), f.Data...), false); err != nil {
+		x.errf("The system cannot find the path specified.\n        0 file(s) copied.\n")
+		return 1
+	}
+	dh.file(dst).Program = f.Program
 	x.outf("        1 file(s) copied.\n")
 	return 0
 }
 
+// smbPath resolves a path that may name another lab host's administrative
+// share (\\HOST\ADMIN$\…, \\HOST\C$\…): the source's System connects to
+// port 445, the target logs the network logon and the share access, and
+// the path becomes local on the target. It returns a nil host for a share
+// the lab does not have.
+func (x *execCtx) smbPath(p, mask string) (*Host, string, *Logon) {
+	if !strings.HasPrefix(p, `\\`) {
+		return x.h, p, nil
+	}
+	host, rest, _ := strings.Cut(p[2:], `\`)
+	t := x.h.lab.Host(host)
+	if t == nil || t == x.h {
+		if lp := x.h.localPath(p); lp != p {
+			return x.h, lp, nil
+		}
+		return nil, "", nil
+	}
+	share, tail, _ := strings.Cut(rest, `\`)
+	var local string
+	switch strings.ToUpper(share) {
+	case "ADMIN$":
+		local = `C:\Windows`
+	case "C$":
+		local = `C:`
+	default:
+		return nil, "", nil
+	}
+	x.h.logNetwork(x.h.systemProc, "tcp", x.h.IP(), uint16(49152+x.h.lab.rng.IntN(16000)),
+		t.IP(), t.FQDN(), 445)
+	l := t.networkLogon(x.p.User, x.h.IP(), strings.ToUpper(x.h.name))
+	t.logShareAccess(l, strings.ToUpper(share), `\??\`+local, tail, mask,
+		"%%4417\n\t\t\t\t")
+	return t, local + `\` + tail, l
+}
+
 func cmdMkdir(x *execCtx, rest string, _ []byte) int {
 	for _, a := range splitArgs(rest) {
-		x.h.mkdir(absPath(x.p.CurrentDir, a))
+		t, path, _ := x.smbPath(absPath(x.p.CurrentDir, a), "0x100004")
+		if t == nil {
+			x.errf("The network path was not found.\n")
+			return 1
+		}
+		t.mkdir(path)
+	}
+	return 0
+}
+
+// cmdRmdir is rmdir; with /s it removes the files below the folder too.
+func cmdRmdir(x *execCtx, rest string, _ []byte) int {
+	recurse := false
+	for _, a := range splitArgs(rest) {
+		if strings.EqualFold(a, "/s") {
+			recurse = true
+		}
+	}
+	for _, a := range splitArgs(rest) {
+		if strings.HasPrefix(a, "/") {
+			continue
+		}
+		t, dir, _ := x.smbPath(absPath(x.p.CurrentDir, a), "0x10080")
+		if t == nil || !t.dirExists(dir) {
+			x.errf("The system cannot find the file specified.\n")
+			return 2
+		}
+		if !t.removeDir(dir, recurse) {
+			x.errf("The directory is not empty.\n")
+			return 145
+		}
 	}
 	return 0
 }

@@ -34,6 +34,7 @@ func cleanPath(path string) string {
 	path = strings.ReplaceAll(path, "/", `\`)
 	path = strings.TrimPrefix(path, `\\?\`)
 	path = strings.TrimPrefix(path, `\??\`)
+	unc := strings.HasPrefix(path, `\\`)
 	parts := strings.Split(path, `\`)
 	out := parts[:0]
 	for i, p := range parts {
@@ -46,6 +47,9 @@ func cleanPath(path string) string {
 		default:
 			out = append(out, p)
 		}
+	}
+	if unc && len(out) > 0 && out[0] == "" {
+		return `\\` + strings.Join(out[1:], `\`)
 	}
 	return strings.Join(out, `\`)
 }
@@ -135,6 +139,32 @@ func (h *Host) deleteFile(path string) error {
 	return nil
 }
 
+// removeDir removes a folder, and with recurse everything below it; it
+// reports false when the folder is not empty and recurse is off.
+func (h *Host) removeDir(dir string, recurse bool) bool {
+	prefix := fileKey(dir) + `\`
+	var below []string
+	for k := range h.files {
+		if strings.HasPrefix(k, prefix) {
+			below = append(below, k)
+		}
+	}
+	for k := range h.dirs {
+		if strings.HasPrefix(k, prefix) {
+			below = append(below, k)
+		}
+	}
+	if len(below) > 0 && !recurse {
+		return false
+	}
+	for _, k := range below {
+		delete(h.files, k)
+		delete(h.dirs, k)
+	}
+	delete(h.dirs, fileKey(dir))
+	return true
+}
+
 // mkdir records a folder as existing.
 func (h *Host) mkdir(path string) {
 	h.dirs[fileKey(path)] = true
@@ -188,7 +218,7 @@ func (h *Host) env(p *Process) map[string]string {
 		"USERNAME": user, "USERDOMAIN": h.lab.cfg.Domain,
 		"PATHEXT": ".COM;.EXE;.BAT;.CMD;.VBS;.VBE;.JS;.JSE;.WSF;.WSH;.MSC",
 		"PATH": `C:\Windows\system32;C:\Windows;C:\Windows\System32\Wbem;` +
-			`C:\Windows\System32\WindowsPowerShell\v1.0\;C:\Tools`,
+			`C:\Windows\System32\WindowsPowerShell\v1.0\;C:\LabTools`,
 		"PROGRAMFILES(X86)": `C:\Program Files (x86)`,
 		"APPDATA":           profile + `\AppData\Roaming`,
 		"LOCALAPPDATA":      profile + `\AppData\Local`,
@@ -247,7 +277,7 @@ func (h *Host) resolveImage(dir, name string, env map[string]string) (string, bo
 			}
 			var cand string
 			if d == "" {
-				cand = absPath(dir, name+ext)
+				cand = h.localPath(absPath(dir, name+ext))
 			} else {
 				cand = absPath(d, name+ext)
 			}

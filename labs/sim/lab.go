@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -26,10 +25,7 @@ type LabConfig struct {
 	Seed uint64
 	// Admins lists the accounts (DOMAIN\user or user) that hold local
 	// administrator rights on every host; empty means every user does.
-	Admins []string
-	// Sink is the ip:port that service binaries of unknown programs connect
-	// to when they start (Sysmon 3); empty means they make no connection.
-	Sink       string
+	Admins     []string
 	Background BackgroundConfig
 	Logger     *slog.Logger
 }
@@ -73,7 +69,6 @@ type Lab struct {
 	byName map[string]*Host
 	log    *slog.Logger
 	admins map[string]bool
-	sink   netip.AddrPort
 	domSID string
 }
 
@@ -116,13 +111,6 @@ func (l *Lab) applyDefaults() error {
 	}
 	if l.cfg.Logger == nil {
 		l.cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if l.cfg.Sink != "" {
-		ap, err := netip.ParseAddrPort(l.cfg.Sink)
-		if err != nil {
-			return fmt.Errorf("parse sink %q: %w", l.cfg.Sink, errors.Join(ErrConfig, err))
-		}
-		l.sink = ap
 	}
 	for _, a := range l.cfg.Admins {
 		l.admins[strings.ToLower(shortUser(a))] = true

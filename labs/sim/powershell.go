@@ -86,10 +86,20 @@ var errPSSyntax = errors.New("syntax error")
 // psLex splits a script into tokens.
 func psLex(src string) ([]psTok, error) {
 	var toks []psTok
+	var nest []byte // open brackets: h for @{, o for the others
 	i, space := 0, true
 	emit := func(kind byte, s string, pos int) {
 		toks = append(toks, psTok{kind: kind, s: s, space: space, pos: pos})
 		space = false
+		switch {
+		case kind != 'o':
+		case s == "@{":
+			nest = append(nest, 'h')
+		case s == "{" || s == "(" || s == "@(" || s == "$(":
+			nest = append(nest, 'o')
+		case (s == "}" || s == ")") && len(nest) > 0:
+			nest = nest[:len(nest)-1]
+		}
 	}
 	for i < len(src) {
 		if len(toks) > psMaxTokens {
@@ -167,7 +177,8 @@ func psLex(src string) ([]psTok, error) {
 			emit('n', src[i:j], start)
 			i = j
 		case strings.IndexByte("|,(){}]=+!.*/%><&", c) >= 0 && !(c == '.' && space &&
-			i+1 < len(src) && (src[i+1] == '\\' || src[i+1] == '.')):
+			i+1 < len(src) && (src[i+1] == '\\' || src[i+1] == '.')) &&
+			!(c == '/' && i+1 < len(src) && unicode.IsLetter(rune(src[i+1]))):
 			if c == '%' && space && (i+1 >= len(src) || src[i+1] == ' ') {
 				emit('w', "%", start)
 				i++
@@ -181,8 +192,11 @@ func psLex(src string) ([]psTok, error) {
 			emit('o', string(c), start)
 			i++
 		default:
+			// In command mode "binPath=" is one word; inside @{ } the = ends
+			// a key.
+			inHash := len(nest) > 0 && nest[len(nest)-1] == 'h'
 			j := i
-			for j < len(src) && isWordByte(src[j]) {
+			for j < len(src) && (isWordByte(src[j]) || src[j] == '=' && !inHash && j > i) {
 				j++
 			}
 			if j == i {

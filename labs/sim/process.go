@@ -8,6 +8,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -188,8 +191,6 @@ func (h *Host) runImage(x *execCtx, image, cmdline string, id identity) (int, er
 	if prog.run != nil {
 		code = prog.run(child)
 		h.exit(p, code)
-	} else if !prog.service {
-		h.startedUnknown(p)
 	}
 	return code, nil
 }
@@ -204,28 +205,43 @@ func (h *Host) startConhost(p *Process) {
 	h.exit(c, 0)
 }
 
-// startedUnknown handles a program with no modelled behaviour: an uploaded
-// binary the SCM did not start. It runs, connects out to the lab's sink
-// when one is configured, and keeps running.
-func (h *Host) startedUnknown(p *Process) {
-	h.connectSink(p)
+// runCanary is what an executable the simulator has no model of does,
+// following the lab's canary payload: with --sink HOST:PORT it connects
+// there and sends the run ID, then it stops.
+func runCanary(x *execCtx) int {
+	x.h.canaryReport(x.p)
+	return 0
 }
 
-// connectSink makes p open a TCP connection to the lab's sink.
-func (h *Host) connectSink(p *Process) {
-	if !h.lab.sink.IsValid() {
+func (h *Host) canaryReport(p *Process) {
+	args := splitArgs(argsAfterProgram(p.CommandLine))
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == "--sink" {
+			h.connect(p, args[i+1])
+		}
+	}
+}
+
+// connect makes p open a TCP connection to addr (Sysmon 3 when logged).
+func (h *Host) connect(p *Process, addr string) {
+	host, portText, err := net.SplitHostPort(addr)
+	port, perr := strconv.ParseUint(portText, 10, 16)
+	if err != nil || perr != nil {
 		return
 	}
-	h.advance(40 * time.Millisecond)
-	dst := h.lab.sink
-	src := h.ip.String()
-	if dst.Addr().IsLoopback() {
-		src = dst.Addr().String()
+	dstIP, dstName := host, "-"
+	if t := h.lab.Host(host); t != nil {
+		dstIP, dstName = t.IP(), t.FQDN()
 	}
-	h.logNetwork(p, "tcp", src, uint16(49152+h.lab.rng.IntN(16000)),
-		dst.Addr().String(), "-", dst.Port())
-	h.connections = append(h.connections, Connection{
-		ProcessGUID: p.GUID, Image: p.Image, Destination: dst.String(), Time: h.now()})
+	src := h.IP()
+	if ip, err := netip.ParseAddr(dstIP); err == nil && ip.IsLoopback() {
+		src = dstIP
+	}
+	h.advance(40 * time.Millisecond)
+	h.logNetwork(p, "tcp", src, uint16(49152+h.lab.rng.IntN(16000)), dstIP, dstName,
+		uint16(port))
+	h.connections = append(h.connections, Connection{ProcessGUID: p.GUID, Image: p.Image,
+		Destination: net.JoinHostPort(dstIP, portText), Time: h.now()})
 }
 
 // Connection is one outbound connection a simulated process made.

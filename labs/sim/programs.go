@@ -21,10 +21,12 @@ func serviceProgram(key, desc, original string) *program {
 }
 
 // genericProgram is an executable the simulator has no model of, such as an
-// uploaded payload: as a service it reports running and connects to the
-// lab's sink; run from a shell it starts and keeps running.
+// uploaded payload. It behaves as the lab's canary does: a service program
+// that reports running, connects to its --sink and stops (runCanary).
 var genericProgram = &program{Key: "", FileVersion: "-", Description: "-",
 	Product: "-", Company: "-", OriginalFileName: "-", service: true}
+
+func init() { genericProgram.run = runCanary }
 
 // programs maps a file's Program to its behaviour. It is filled in init so
 // that program functions may start other programs.

@@ -57,7 +57,8 @@ var psAliases = map[string]string{
 	"gsv": "get-service", "sleep": "start-sleep", "select": "select-object",
 	"del": "remove-item", "rm": "remove-item", "erase": "remove-item", "ni": "new-item",
 	"gwmi": "get-wmiobject", "measure": "measure-object", "saps": "start-process",
-	"start": "start-process", "ac": "add-content",
+	"start": "start-process", "ac": "add-content", "fl": "format-list",
+	"ft": "format-table",
 }
 
 func init() {
@@ -76,6 +77,8 @@ func init() {
 		"get-content": psGetContent, "get-filehash": psGetFileHash,
 		"get-wmiobject": psGetWmiObject, "get-ciminstance": psGetWmiObject,
 		"start-process": psStartProcess, "write-error": psWriteError,
+		"format-list": psFormatList, "format-table": psOutString,
+		"import-clixml": psImportClixml,
 	}
 }
 
@@ -167,6 +170,46 @@ func psWriteHost(r *psRun, c *psCall) ([]any, error) {
 func psWriteError(r *psRun, c *psCall) ([]any, error) {
 	return nil, r.fail(c, c.str("message", 0), "NotSpecified: (:) [Write-Error], "+
 		"WriteErrorException", "Microsoft.PowerShell.Commands.WriteErrorException")
+}
+
+// psFormatList renders objects as Format-List does, with the named
+// properties or all of them.
+func psFormatList(r *psRun, c *psCall) ([]any, error) {
+	var props []string
+	for _, v := range psFlatten(c.pos) {
+		props = append(props, psString(v))
+	}
+	var b strings.Builder
+	for _, item := range c.input {
+		names := props
+		if len(names) == 0 {
+			names = defaultProps(item)
+		}
+		b.WriteString("\n")
+		for _, n := range names {
+			v, err := r.memberOf(item, n)
+			if err != nil {
+				return nil, err
+			}
+			b.WriteString(fmt.Sprintf("%-9s : %s\n", n, psString(v)))
+		}
+	}
+	if b.Len() > 0 {
+		b.WriteString("\n\n")
+	}
+	return []any{strings.TrimSuffix(b.String(), "\n")}, nil
+}
+
+func defaultProps(v any) []string {
+	switch t := v.(type) {
+	case *psService:
+		return []string{"Name", "DisplayName", "Status", "StartType"}
+	case *Record:
+		return []string{"TimeCreated", "ProviderName", "Id"}
+	case *psObj:
+		return t.keys
+	}
+	return nil
 }
 
 func psOutNull(*psRun, *psCall) ([]any, error) { return nil, nil }
@@ -551,9 +594,46 @@ func psStartProcess(r *psRun, c *psCall) ([]any, error) {
 	for _, a := range args {
 		parts = append(parts, psString(a))
 	}
+	id := r.x.p.identity()
+	if cred, ok := c.arg("credential", -1); ok {
+		id = r.credentialLogon(cred)
+	}
 	y := *r.x
-	_, err := r.x.h.runImage(&y, image, strings.Join(parts, " "), r.x.p.identity())
+	_, err := r.x.h.runImage(&y, image, strings.Join(parts, " "), id)
 	return nil, err
+}
+
+// credentialLogon is the logon Start-Process -Credential makes through the
+// Secondary Logon service: an interactive logon (4624 type 2), at which
+// Windows installs the user's per-user service instances.
+func (r *psRun) credentialLogon(cred any) identity {
+	user := r.x.h.lab.cfg.Domain + `\labuser`
+	if o, ok := cred.(*psObj); ok {
+		if u, ok := o.get("UserName"); ok {
+			user = psString(u)
+		}
+	}
+	h := r.x.h
+	l := &Logon{ID: h.newLogonID(), User: user, SID: h.lab.userSID(user), Type: 2,
+		IP: "127.0.0.1", Port: 0, Workstation: strings.ToUpper(h.name)}
+	h.logLogon(l)
+	h.bgUserLogon()
+	return identity{user: user, sid: l.SID, logonID: l.ID, integrity: "Medium", session: 1}
+}
+
+// psImportClixml reads a serialized PSCredential; the lab's file stands for
+// a lab user's DPAPI-protected credential, which the simulator does not
+// decrypt.
+func psImportClixml(r *psRun, c *psCall) ([]any, error) {
+	_, file := r.psPath(c.str("path", 0))
+	if r.x.h.file(file) == nil {
+		return nil, r.fail(c, "Could not find file '"+file+"'.", "ObjectNotFound: (:) "+
+			"[Import-Clixml], FileNotFoundException",
+			"System.IO.FileNotFoundException,Microsoft.PowerShell.Commands.ImportClixmlCommand")
+	}
+	o := &psObj{vals: map[string]any{}, name: "System.Management.Automation.PSCredential"}
+	o.set("UserName", r.x.h.lab.cfg.Domain+`\labuser`)
+	return []any{o}, nil
 }
 
 // psGetWinEvent queries the host's logs: -FilterHashtable (LogName, Id,

@@ -587,6 +587,10 @@ func (r *psRun) static(target any, name string, args []any, call bool) (any, err
 		f, _ := psFloat(arg(0))
 		return int64(f + 0.5), nil
 	}
+	if key == "io.directory::createdirectory" {
+		r.x.h.mkdir(r.x.h.localPath(absPath(r.x.p.CurrentDir, psString(arg(0)))))
+		return nil, nil
+	}
 	if strings.HasPrefix(key, "io.file::") {
 		return r.fileStatic(strings.TrimPrefix(key, "io.file::"), args)
 	}

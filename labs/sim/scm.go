@@ -220,7 +220,10 @@ func (h *Host) serviceRunning(s *Service, p *Process) {
 	h.advance(15 * time.Millisecond)
 	h.logServiceState(s, "running", 4)
 	if p.prog == genericProgram {
-		h.connectSink(p)
+		// The canary reports and stops by itself.
+		h.canaryReport(p)
+		h.stopService(s)
+		return
 	}
 	if p.prog.onStart != nil {
 		p.prog.onStart(h, s, p)
