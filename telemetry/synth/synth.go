@@ -3,6 +3,7 @@ package synth
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -280,4 +281,27 @@ func (g *Generator) emit(p pend) {
 			e.Fields[i].Value = utc
 		}
 	}
+}
+
+// Reader returns a telemetry.Reader over the next n events of the stream,
+// so the generator can stand in for a decoded file wherever a Reader is read.
+// Labels are not returned; use Next for them.
+func (g *Generator) Reader(n uint64) telemetry.Reader {
+	return &reader{g: g, left: n}
+}
+
+// reader is the telemetry.Reader of Generator.Reader.
+type reader struct {
+	g    *Generator
+	left uint64
+}
+
+// Next returns the next event, or io.EOF after n events.
+func (r *reader) Next() (*telemetry.Event, error) {
+	if r.left == 0 {
+		return nil, io.EOF
+	}
+	r.left--
+	e, _ := r.g.Next()
+	return e, nil
 }

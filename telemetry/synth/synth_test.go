@@ -2,6 +2,7 @@ package synth
 
 import (
 	"errors"
+	"io"
 	"reflect"
 	"slices"
 	"strings"
@@ -422,5 +423,26 @@ func TestDuplicatesAndLateEvents(t *testing.T) {
 	if dups < 40000/50*7/10 || late < 40000/20*7/10 {
 		t.Errorf("%d duplicates and %d late events in 40000; want about %d and %d", dups, late,
 			40000/50, 40000/20)
+	}
+}
+
+func TestReader(t *testing.T) {
+	g, err := New(Config{Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := generate(t, Config{Seed: 2}, 100)
+	r := g.Reader(100)
+	for i := 0; ; i++ {
+		e, err := r.Next()
+		if err == io.EOF {
+			if i != 100 {
+				t.Errorf("Reader(100) gave %d events; want 100", i)
+			}
+			return
+		}
+		if err != nil || !reflect.DeepEqual(*e, want[i]) {
+			t.Fatalf("Reader event %d = %+v, %v; want %+v", i, e, err, want[i])
+		}
 	}
 }
