@@ -78,8 +78,9 @@ func (a elemAttr) value() string {
 // buildBudget caps the work of instantiating one record: one unit per
 // element or value, one per 8 bytes of nested BinXml parsed. A template that
 // substitutes one nested value several times, nested in itself, would
-// otherwise expand exponentially within a 64 KiB record.
-const buildBudget = 1 << 20
+// otherwise expand exponentially within a 64 KiB record. Real records spend
+// well under a thousand; the cap also bounds the element pool of a worker.
+const buildBudget = 1 << 17
 
 // builder instantiates parsed BinXml trees into elements.
 type builder struct {

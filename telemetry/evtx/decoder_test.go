@@ -99,7 +99,9 @@ func derefs(evs []*telemetry.Event) []telemetry.Event {
 // TestContentForms covers arrays repeating their element, <Binary>, unnamed
 // Data, nested BinXml in UserData without dependency identifiers, and
 // entity, character and CDATA content.
-func TestContentForms(t *testing.T) {
+// contentFormsChunk writes two records: arrays, <Binary> and references in
+// EventData, and UserData as a nested BinXml value.
+func contentFormsChunk() *chunkWriter {
 	w := newChunkWriter()
 	sys := eventTemplate().kids[0]
 	arrays := tnode{name: "Event", kids: []tnode{sys, {name: "EventData", kids: []tnode{
@@ -124,6 +126,11 @@ func TestContentForms(t *testing.T) {
 	}})
 	w.record(2, "userdata", user, vals)
 
+	return w
+}
+
+func TestContentForms(t *testing.T) {
+	w := contentFormsChunk()
 	d := readBytes(t, fileBytes([][]byte{w.bytes()}, 0), 1)
 	if len(d.events) != 2 || len(d.skipped) != 0 {
 		t.Fatalf("got %d events, skipped %v; want 2, none", len(d.events), d.skipped)
@@ -334,7 +341,9 @@ func fuzzSeeds() [][]byte {
 	vals = append(vals, tvalue{typ: typeArray | typeHex64, data: make([]byte, 16)})
 	w.record(1, "arr", tmpl, vals)
 	arrays := fileBytes([][]byte{w.bytes()}, 1)
-	return [][]byte{clean[:fileHeaderSize+3000], arrays[:fileHeaderSize+2000]}
+	forms := fileBytes([][]byte{contentFormsChunk().bytes()}, 0)
+	return [][]byte{clean[:fileHeaderSize+3000], arrays[:fileHeaderSize+2000],
+		forms[:fileHeaderSize+2500]}
 }
 
 func FuzzReadEVTX(f *testing.F) {
