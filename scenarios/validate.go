@@ -232,6 +232,13 @@ func (v *validator) step(at string, st *Step) {
 		if c < -1<<31 || c > 1<<32-1 {
 			v.problemf(fmt.Sprintf("%s.expect_exit[%d]", at, i), "%d is not a Windows exit code", c)
 		}
+		// powershell.exe -EncodedCommand exits 0 or 1 (whether the last
+		// command succeeded), not with the exit code of a native tool.
+		if st.Shell == PowerShell && c != 0 && c != 1 && !strings.Contains(st.Run, "exit") {
+			v.problemf(fmt.Sprintf("%s.expect_exit[%d]", at, i), "a PowerShell step ends with "+
+				"0 or 1 unless its script calls exit; run the tool with shell: cmd or "+
+				"end the script with exit $LASTEXITCODE")
+		}
 	}
 	if st.Timeout != "" {
 		d, err := time.ParseDuration(st.Timeout)
