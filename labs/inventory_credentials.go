@@ -94,6 +94,7 @@ func WriteCredentialFile(path string, c Credential) error {
 		return fmt.Errorf("encode credential file: %w", err)
 	}
 	tmp := path + ".tmp"
+	_ = os.Remove(tmp) // left by a crash; O_EXCL below refuses to follow a planted link
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("write credential file: %w", err)
