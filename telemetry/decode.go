@@ -204,6 +204,25 @@ func (h *hostKeys) key(host string) string {
 	return k
 }
 
+// channelNames caches CanonicalChannel per distinct channel as recorded.
+type channelNames struct {
+	m map[string]string
+}
+
+func (c *channelNames) canonical(raw []byte) string {
+	if s, ok := c.m[string(raw)]; ok {
+		return s
+	}
+	s := CanonicalChannel(decString(raw))
+	if c.m == nil {
+		c.m = make(map[string]string, 8)
+	}
+	if len(c.m) < internMax && len(raw) <= internMaxLen {
+		c.m[string(raw)] = s
+	}
+	return s
+}
+
 // fieldArena builds an event's fields with one allocation for all values:
 // values are appended to one byte slice, converted to one string at the end,
 // and sliced. Field names are interned.

@@ -28,102 +28,131 @@ const (
 	slotMeta // NXLog metadata: dropped
 )
 
-// ecsSlots maps Winlogbeat 7+ / ECS paths to the envelope.
-var ecsSlots = map[string]jsonSlot{
-	"@timestamp":               slotTimeUTC,
-	"winlog.event_id":          slotEventID,
-	"event.code":               slotEventIDAlt,
-	"winlog.channel":           slotChannel,
-	"winlog.computer_name":     slotHost,
-	"winlog.provider_name":     slotProvider,
-	"winlog.record_id":         slotRecordID,
-	"winlog.version":           slotVersion,
-	"winlog.process.pid":       slotPID,
-	"winlog.process.thread.id": slotTID,
-	"winlog.user.identifier":   slotUser,
+// ecsSlot maps Winlogbeat 7+ / ECS paths to the envelope.
+func ecsSlot(key []byte) jsonSlot {
+	switch string(key) {
+	case "@timestamp":
+		return slotTimeUTC
+	case "winlog.event_id":
+		return slotEventID
+	case "event.code":
+		return slotEventIDAlt
+	case "winlog.channel":
+		return slotChannel
+	case "winlog.computer_name":
+		return slotHost
+	case "winlog.provider_name":
+		return slotProvider
+	case "winlog.record_id":
+		return slotRecordID
+	case "winlog.version":
+		return slotVersion
+	case "winlog.process.pid":
+		return slotPID
+	case "winlog.process.thread.id":
+		return slotTID
+	case "winlog.user.identifier":
+		return slotUser
+	}
+	return slotNone
 }
 
 var ecsFieldPrefixes = [][]byte{[]byte("winlog.event_data."), []byte("winlog.user_data.")}
 
-// beat6Slots maps Winlogbeat 6 (pre-ECS) keys to the envelope.
-var beat6Slots = map[string]jsonSlot{
-	"@timestamp":      slotTimeUTC,
-	"event_id":        slotEventID,
-	"log_name":        slotChannel,
-	"computer_name":   slotHost,
-	"source_name":     slotProvider,
-	"record_number":   slotRecordID,
-	"version":         slotVersion,
-	"process_id":      slotPID,
-	"thread_id":       slotTID,
-	"user.identifier": slotUser,
+// beat6Slot maps Winlogbeat 6 (pre-ECS) keys to the envelope.
+func beat6Slot(key []byte) jsonSlot {
+	switch string(key) {
+	case "@timestamp":
+		return slotTimeUTC
+	case "event_id":
+		return slotEventID
+	case "log_name":
+		return slotChannel
+	case "computer_name":
+		return slotHost
+	case "source_name":
+		return slotProvider
+	case "record_number":
+		return slotRecordID
+	case "version":
+		return slotVersion
+	case "process_id":
+		return slotPID
+	case "thread_id":
+		return slotTID
+	case "user.identifier":
+		return slotUser
+	}
+	return slotNone
 }
 
 var beat6FieldPrefixes = [][]byte{[]byte("event_data."), []byte("user_data.")}
 
-// nxlogSlots maps the keys NXLog's im_msvistalog adds beside the EventData
+// nxlogSlot maps the keys NXLog's im_msvistalog adds beside the EventData
 // fields of a flattened record. Every top-level key not listed here is an
 // event field, in the order of the record. The NXLog keys that are dropped
 // (slotMeta) describe the collector or repeat the rendered message.
-var nxlogSlots = map[string]jsonSlot{
-	"EventID":              slotEventID,
-	"Channel":              slotChannel,
-	"Hostname":             slotHost,
-	"SourceName":           slotProvider,
-	"RecordNumber":         slotRecordID,
-	"Version":              slotVersion,
-	"ExecutionProcessID":   slotPID,
-	"ThreadID":             slotTID,
-	"UserID":               slotUser,
-	"@timestamp":           slotTimeUTC,
-	"EventTime":            slotTimeLocal,
-	"TimeCreated":          slotTimeLocal,
-	"tags":                 slotMeta,
-	"@version":             slotMeta,
-	"EventTypeOrignal":     slotMeta, // sic: NXLog's EventType, renamed by the pipeline
-	"Task":                 slotMeta,
-	"OpcodeValue":          slotMeta,
-	"Opcode":               slotMeta,
-	"Category":             slotMeta,
-	"Message":              slotMeta,
-	"SourceModuleName":     slotMeta,
-	"SourceModuleType":     slotMeta,
-	"EventReceivedTime":    slotMeta,
-	"port":                 slotMeta,
-	"host":                 slotMeta,
-	"Severity":             slotMeta,
-	"SeverityValue":        slotMeta,
-	"ProviderGuid":         slotMeta,
-	"Keywords":             slotMeta,
-	"ActivityID":           slotMeta,
-	"RelatedActivityID":    slotMeta,
-	"Level":                slotMeta,
-	"ERROR_EVT_UNRESOLVED": slotMeta,
+func nxlogSlot(key []byte) jsonSlot {
+	switch string(key) {
+	case "EventID":
+		return slotEventID
+	case "Channel":
+		return slotChannel
+	case "Hostname":
+		return slotHost
+	case "SourceName":
+		return slotProvider
+	case "RecordNumber":
+		return slotRecordID
+	case "Version":
+		return slotVersion
+	case "ExecutionProcessID":
+		return slotPID
+	case "ThreadID":
+		return slotTID
+	case "UserID":
+		return slotUser
+	case "@timestamp":
+		return slotTimeUTC
+	case "EventTime", "TimeCreated":
+		return slotTimeLocal
+	// NXLog metadata. EventTypeOrignal (sic) is NXLog's EventType, renamed
+	// by the pipeline when Sysmon's EventType took its place.
+	case "tags", "@version", "EventTypeOrignal", "Task", "OpcodeValue", "Opcode", "Category",
+		"Message", "SourceModuleName", "SourceModuleType", "EventReceivedTime", "port", "host",
+		"Severity", "SeverityValue", "ProviderGuid", "Keywords", "ActivityID",
+		"RelatedActivityID", "Level", "ERROR_EVT_UNRESOLVED":
+		return slotMeta
+	}
+	return slotNone
 }
 
 // jsonMapper turns a parsed record into an Event.
 type jsonMapper struct {
-	names   interner
-	vals    interner
-	hosts   hostKeys
-	arena   fieldArena
-	scratch []byte
-	times   [3][]byte // UTC field, Sysmon UtcTime, local field
+	r        *jsonRecord // the record being mapped
+	names    interner
+	vals     interner
+	hosts    hostKeys
+	channels channelNames
+	arena    fieldArena
+	scratch  []byte
+	times    [3][]byte // UTC field, Sysmon UtcTime, local field
 }
 
 // event maps r by its flavour.
 func (m *jsonMapper) event(r *jsonRecord) (*Event, error) {
 	m.arena.reset()
 	m.times = [3][]byte{}
+	m.r = r
 	ev := &Event{}
 	var err error
 	switch jsonFlavour(r) {
 	case "envelope":
 		err = m.envelope(r, ev)
 	case "ecs":
-		err = m.beat(r, ev, ecsSlots, ecsFieldPrefixes)
+		err = m.beat(r, ev, ecsSlot, ecsFieldPrefixes)
 	case "beat6":
-		err = m.beat(r, ev, beat6Slots, beat6FieldPrefixes)
+		err = m.beat(r, ev, beat6Slot, beat6FieldPrefixes)
 	case "nxlog":
 		err = m.nxlog(r, ev)
 	default:
@@ -145,10 +174,10 @@ func jsonFlavour(r *jsonRecord) string {
 		if n.parent != -1 {
 			continue
 		}
-		switch k := string(n.key); {
+		switch k := string(r.key(n)); {
 		case k == "time_source":
 			return "envelope"
-		case k == "winlog" || bytes.HasPrefix(n.key, []byte("winlog.")):
+		case k == "winlog" || bytes.HasPrefix(r.key(n), []byte("winlog.")):
 			ecs = true
 		case k == "event_data" || k == "log_name":
 			beat6 = true
@@ -168,7 +197,7 @@ func jsonFlavour(r *jsonRecord) string {
 }
 
 // beat maps a Winlogbeat record: slots by dotted path, fields under prefixes.
-func (m *jsonMapper) beat(r *jsonRecord, ev *Event, slots map[string]jsonSlot,
+func (m *jsonMapper) beat(r *jsonRecord, ev *Event, slots func([]byte) jsonSlot,
 	prefixes [][]byte) error {
 	var altID []byte
 	for i := range r.nodes {
@@ -185,7 +214,7 @@ func (m *jsonMapper) beat(r *jsonRecord, ev *Event, slots map[string]jsonSlot,
 			}
 			continue
 		}
-		slot := slots[string(path)]
+		slot := slots(path)
 		if slot == slotNone {
 			continue
 		}
@@ -223,7 +252,7 @@ func (m *jsonMapper) nxlog(r *jsonRecord, ev *Event) error {
 	var renamedType, hasUser bool
 	for i := range r.nodes {
 		if r.nodes[i].parent == -1 {
-			switch string(r.nodes[i].key) {
+			switch string(r.key(&r.nodes[i])) {
 			case "EventTypeOrignal":
 				renamedType = true
 			case "UserID":
@@ -236,8 +265,8 @@ func (m *jsonMapper) nxlog(r *jsonRecord, ev *Event) error {
 		if n.parent != -1 {
 			continue // nested values are kept whole as their parent's raw JSON
 		}
-		slot := nxlogSlots[string(n.key)]
-		switch string(n.key) {
+		slot := nxlogSlot(r.key(n))
+		switch string(r.key(n)) {
 		case "EventType":
 			if !renamedType {
 				slot = slotMeta
@@ -247,7 +276,7 @@ func (m *jsonMapper) nxlog(r *jsonRecord, ev *Event) error {
 				slot = slotMeta
 			}
 		case "UtcTime":
-			m.times[1] = m.value(n)
+			m.times[1] = m.keep(n)
 		}
 		if err := m.slot(ev, slot, n); err != nil {
 			return err
@@ -263,15 +292,15 @@ func (m *jsonMapper) slot(ev *Event, slot jsonSlot, n *jsonNode) error {
 		return nil
 	case slotNone:
 		if n.parent == -1 {
-			return m.field(m.names.bytes(n.key), n)
+			return m.field(m.names.bytes(m.r.key(n)), n)
 		}
 		return nil
 	case slotTimeUTC:
-		m.times[0] = m.value(n)
+		m.times[0] = m.keep(n)
 	case slotTimeLocal:
-		m.times[2] = m.value(n)
+		m.times[2] = m.keep(n)
 	case slotChannel:
-		ev.Channel = m.vals.str(CanonicalChannel(m.vals.bytes(m.value(n))))
+		ev.Channel = m.channels.canonical(m.value(n))
 	case slotHost:
 		ev.Host = m.vals.bytes(m.value(n))
 		ev.HostKey = m.hosts.key(ev.Host)
@@ -281,7 +310,7 @@ func (m *jsonMapper) slot(ev *Event, slot jsonSlot, n *jsonNode) error {
 		ev.UserID = m.vals.bytes(m.value(n))
 	default:
 		if err := m.setUint(ev, slot, m.value(n)); err != nil {
-			return fmt.Errorf("key %q: %w", decClip(n.key), err)
+			return fmt.Errorf("key %q: %w", decClip(m.r.key(n)), err)
 		}
 	}
 	return nil
@@ -352,11 +381,19 @@ func (m *jsonMapper) value(n *jsonNode) []byte {
 		return nil
 	case 's':
 		if n.esc {
-			m.scratch = appendJSONString(m.scratch[:0], n.val)
+			m.scratch = appendJSONString(m.scratch[:0], m.r.val(n))
 			return m.scratch
 		}
 	}
-	return n.val
+	return m.r.val(n)
+}
+
+// keep is value for bytes that must outlive the next call to value.
+func (m *jsonMapper) keep(n *jsonNode) []byte {
+	if n.kind == 's' && n.esc {
+		return bytes.Clone(m.value(n))
+	}
+	return m.value(n)
 }
 
 // field appends n as the event field name.
@@ -365,9 +402,9 @@ func (m *jsonMapper) field(name string, n *jsonNode) error {
 	switch {
 	case n.kind == 'z':
 	case n.kind == 's' && n.esc:
-		m.arena.vals = appendJSONString(m.arena.vals, n.val)
+		m.arena.vals = appendJSONString(m.arena.vals, m.r.val(n))
 	default:
-		m.arena.vals = append(m.arena.vals, n.val...)
+		m.arena.vals = append(m.arena.vals, m.r.val(n)...)
 	}
 	return m.arena.add(name, start)
 }
@@ -381,7 +418,7 @@ func (m *jsonMapper) envelope(r *jsonRecord, ev *Event) error {
 		if n.parent != -1 {
 			continue
 		}
-		switch string(n.key) {
+		switch string(r.key(n)) {
 		case "time":
 			when = bytes.Clone(m.value(n))
 		case "time_source":
@@ -391,7 +428,7 @@ func (m *jsonMapper) envelope(r *jsonRecord, ev *Event) error {
 		case "fields":
 			fields = int32(i)
 		default:
-			if err := m.slot(ev, envelopeSlots[string(n.key)], n); err != nil {
+			if err := m.slot(ev, envelopeSlot(r.key(n)), n); err != nil {
 				return err
 			}
 		}
@@ -408,17 +445,30 @@ func (m *jsonMapper) envelope(r *jsonRecord, ev *Event) error {
 	return m.envelopeFields(r, fields)
 }
 
-var envelopeSlots = map[string]jsonSlot{
-	"host":       slotHost,
-	"channel":    slotChannel,
-	"provider":   slotProvider,
-	"event_id":   slotEventID,
-	"version":    slotVersion,
-	"record_id":  slotRecordID,
-	"user_id":    slotUser,
-	"process_id": slotPID,
-	"thread_id":  slotTID,
-	"time":       slotMeta,
+func envelopeSlot(key []byte) jsonSlot {
+	switch string(key) {
+	case "host":
+		return slotHost
+	case "channel":
+		return slotChannel
+	case "provider":
+		return slotProvider
+	case "event_id":
+		return slotEventID
+	case "version":
+		return slotVersion
+	case "record_id":
+		return slotRecordID
+	case "user_id":
+		return slotUser
+	case "process_id":
+		return slotPID
+	case "thread_id":
+		return slotTID
+	case "time":
+		return slotMeta
+	}
+	return slotNone
 }
 
 func envelopeTime(ev *Event, source, when []byte) error {

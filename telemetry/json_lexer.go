@@ -14,13 +14,17 @@ type jsonNode struct {
 	parent     int32
 	kind       byte // 's' string, 'n' number, 't' true, 'f' false, 'z' null, 'o' object, 'a' array
 	esc        bool // string value holds escapes
-	key        []byte
 	keyEsc     bool
-	val        []byte // string content without quotes, number text, or the raw object/array
-	pathStart  int32  // dotted path of the node in jsonRecord.paths
-	pathEnd    int32
 	underField bool // an ancestor is already taken whole as a field
+	// Offsets into the record rather than slices: a node holds no pointer,
+	// so filling the node list costs no GC write barriers.
+	keyStart, keyEnd   int32 // key without quotes; empty for array elements
+	valStart, valEnd   int32 // string content without quotes, number text, or the raw object/array
+	pathStart, pathEnd int32 // dotted path of the node in jsonRecord.paths
 }
+
+func (r *jsonRecord) key(n *jsonNode) []byte { return r.b[n.keyStart:n.keyEnd] }
+func (r *jsonRecord) val(n *jsonNode) []byte { return r.b[n.valStart:n.valEnd] }
 
 // jsonRecord holds one parsed record: a flat list of nodes over the input
 // bytes, reused from record to record.
@@ -72,7 +76,7 @@ func (r *jsonRecord) object(parent int32) error {
 	}
 	for {
 		r.space()
-		key, esc, err := r.str()
+		ks, ke, esc, err := r.str()
 		if err != nil {
 			return fmt.Errorf("object key: %w", err)
 		}
@@ -81,7 +85,7 @@ func (r *jsonRecord) object(parent int32) error {
 			return fmt.Errorf("%w: expected ':' at byte %d", errJSONSyntax, r.i)
 		}
 		r.i++
-		if err := r.value(parent, key, esc); err != nil {
+		if err := r.value(parent, ks, ke, esc); err != nil {
 			return err
 		}
 		if done, err := r.next('}'); done || err != nil {
@@ -121,7 +125,7 @@ func (r *jsonRecord) array(parent int32) error {
 		return nil
 	}
 	for {
-		if err := r.value(parent, nil, false); err != nil {
+		if err := r.value(parent, 0, 0, false); err != nil {
 			return err
 		}
 		if done, err := r.next(']'); done || err != nil {
@@ -132,7 +136,7 @@ func (r *jsonRecord) array(parent int32) error {
 }
 
 // value reads any value and appends its node.
-func (r *jsonRecord) value(parent int32, key []byte, keyEsc bool) error {
+func (r *jsonRecord) value(parent int32, keyStart, keyEnd int32, keyEsc bool) error {
 	r.space()
 	if r.i >= len(r.b) {
 		return fmt.Errorf("%w: unexpected end of record", errJSONSyntax)
@@ -141,24 +145,25 @@ func (r *jsonRecord) value(parent int32, key []byte, keyEsc bool) error {
 		return fmt.Errorf("more than %d values in one record", 4*MaxFields)
 	}
 	idx := int32(len(r.nodes))
-	r.nodes = append(r.nodes, jsonNode{parent: parent, key: key, keyEsc: keyEsc})
+	r.nodes = append(r.nodes, jsonNode{parent: parent, keyStart: keyStart, keyEnd: keyEnd,
+		keyEsc: keyEsc})
 	r.setPath(idx)
 	n := &r.nodes[idx]
 	start := r.i
 	switch c := r.b[r.i]; {
 	case c == '"':
-		v, esc, err := r.str()
-		n.kind, n.val, n.esc = 's', v, esc
+		vs, ve, esc, err := r.str()
+		n.kind, n.valStart, n.valEnd, n.esc = 's', vs, ve, esc
 		return err
 	case c == '{':
 		n.kind = 'o'
 		err := r.object(idx)
-		r.nodes[idx].val = r.b[start:r.i]
+		r.nodes[idx].valStart, r.nodes[idx].valEnd = int32(start), int32(r.i)
 		return err
 	case c == '[':
 		n.kind = 'a'
 		err := r.array(idx)
-		r.nodes[idx].val = r.b[start:r.i]
+		r.nodes[idx].valStart, r.nodes[idx].valEnd = int32(start), int32(r.i)
 		return err
 	case c == 't':
 		return r.literal(n, "true", 't')
@@ -182,9 +187,9 @@ func (r *jsonRecord) setPath(idx int32) {
 		r.paths = append(r.paths, '.')
 	}
 	if n.keyEsc {
-		r.paths = appendJSONString(r.paths, n.key)
+		r.paths = appendJSONString(r.paths, r.key(n))
 	} else {
-		r.paths = append(r.paths, n.key...)
+		r.paths = append(r.paths, r.key(n)...)
 	}
 	n.pathStart, n.pathEnd = start, int32(len(r.paths))
 }
@@ -195,7 +200,7 @@ func (r *jsonRecord) literal(n *jsonNode, word string, kind byte) error {
 	if len(r.b)-r.i < len(word) || string(r.b[r.i:r.i+len(word)]) != word {
 		return fmt.Errorf("%w: bad literal at byte %d", errJSONSyntax, r.i)
 	}
-	n.kind, n.val = kind, r.b[r.i:r.i+len(word)]
+	n.kind, n.valStart, n.valEnd = kind, int32(r.i), int32(r.i+len(word))
 	r.i += len(word)
 	return nil
 }
@@ -218,34 +223,35 @@ func (r *jsonRecord) number(n *jsonNode) error {
 	if r.i == digits || r.b[digits] < '0' || r.b[digits] > '9' || r.i-start > 64 {
 		return fmt.Errorf("%w: bad number at byte %d", errJSONSyntax, start)
 	}
-	n.kind, n.val = 'n', r.b[start:r.i]
+	n.kind, n.valStart, n.valEnd = 'n', int32(start), int32(r.i)
 	return nil
 }
 
-// str reads a string at r.i and returns its raw content and whether it holds
-// escapes. Control characters are rejected as JSON requires.
-func (r *jsonRecord) str() ([]byte, bool, error) {
+// str reads a string at r.i and returns the offsets of its raw content and
+// whether it holds escapes. Control characters are rejected as JSON
+// requires.
+func (r *jsonRecord) str() (start, end int32, esc bool, err error) {
 	if r.i >= len(r.b) || r.b[r.i] != '"' {
-		return nil, false, fmt.Errorf("%w: expected string at byte %d", errJSONSyntax, r.i)
+		return 0, 0, false, fmt.Errorf("%w: expected string at byte %d", errJSONSyntax, r.i)
 	}
-	start, esc := r.i+1, false
-	for i := start; i < len(r.b); i++ {
+	from := r.i + 1
+	for i := from; i < len(r.b); i++ {
 		switch c := r.b[i]; {
 		case c == '"':
 			r.i = i + 1
-			if i-start > MaxFieldSize {
-				return nil, false, ErrFieldTooLarge
+			if i-from > MaxFieldSize {
+				return 0, 0, false, ErrFieldTooLarge
 			}
-			return r.b[start:i], esc, nil
+			return int32(from), int32(i), esc, nil
 		case c == '\\':
 			esc = true
 			i++
 		case c < 0x20:
-			return nil, false, fmt.Errorf("%w: control character in string at byte %d",
+			return 0, 0, false, fmt.Errorf("%w: control character in string at byte %d",
 				errJSONSyntax, i)
 		}
 	}
-	return nil, false, fmt.Errorf("%w: unterminated string", errJSONSyntax)
+	return 0, 0, false, fmt.Errorf("%w: unterminated string", errJSONSyntax)
 }
 
 // appendJSONString appends the decoded form of a raw JSON string body.

@@ -28,12 +28,13 @@ import (
 // <Binary> gives the field "Binary". Under UserData, the children of each
 // child element become fields named by their local names, in order.
 type XMLReader struct {
-	name  string
-	w     *recordWindow
-	names interner // field names
-	vals  interner // hosts, channels, providers, SIDs
-	hosts hostKeys
-	p     xmlParser
+	name     string
+	w        *recordWindow
+	names    interner // field names
+	vals     interner // hosts, channels, providers, SIDs
+	hosts    hostKeys
+	channels channelNames
+	p        xmlParser
 	// resyncing is set after a bad record until the next <Event: the bytes
 	// in between belong to the record already reported.
 	resyncing bool
@@ -369,7 +370,7 @@ func (p *xmlParser) systemText(ev *Event, t xmlToken) error {
 	case "EventRecordID":
 		ev.RecordID, err = optUint(v, 64)
 	case "Channel":
-		ev.Channel = p.r.vals.str(CanonicalChannel(p.r.vals.bytes(v)))
+		ev.Channel = p.r.channels.canonical(v)
 	case "Computer":
 		ev.Host = p.r.vals.bytes(v)
 		ev.HostKey = p.r.hosts.key(ev.Host)
