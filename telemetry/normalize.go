@@ -111,9 +111,12 @@ func hasExecutableExt(s string) bool {
 // %ProgramFiles%, %ProgramData% and the kernel forms \SystemRoot\, \??\ and
 // \\?\ expanded or removed, a driver path relative to the system root
 // ("system32\drivers\x.sys") made absolute, and forward slashes turned into
-// backslashes. An empty, "?" or "-" image gives "".
+// backslashes. As CreateProcess does, ".exe" is appended to an image without
+// an extension when it is a path or has arguments ("cmd /c …" gives
+// "cmd.exe"), but not to Sysmon's pseudo-process names ("System",
+// "Registry"). An empty, "?" or "-" image gives "".
 func CanonicalImage(path string) string {
-	image, _ := SplitCommandLine(halvePercents(strings.TrimSpace(path)))
+	image, args := SplitCommandLine(halvePercents(strings.TrimSpace(path)))
 	if image == "" || image == "?" || image == "-" {
 		return ""
 	}
@@ -127,7 +130,15 @@ func CanonicalImage(path string) string {
 		// Kernel drivers' ImagePath is relative to the system root.
 		s = systemRoot + `\` + s
 	}
+	if (args != "" || strings.IndexByte(s, '\\') >= 0) && !hasExtension(s) {
+		s += ".exe"
+	}
 	return s
+}
+
+// hasExtension reports whether the last element of a path has a dot.
+func hasExtension(s string) bool {
+	return strings.IndexByte(s[strings.LastIndexByte(s, '\\')+1:], '.') >= 0
 }
 
 // halvePercents undoes Sysmon's rendering of "%" as "%%" in registry Details
