@@ -8,9 +8,10 @@
 // workers while records come out in file order; memory stays bounded by a
 // few chunks per worker whatever the file size.
 //
-// Damage is reported, never fatal: a chunk without its signature is skipped
-// with a *telemetry.RecordError, an undecodable record likewise, and damage
-// that costs no record (checksum mismatches, a dirty header, records found
+// Damage is reported, never fatal: a chunk without its signature yields one
+// *telemetry.RecordError (and whatever records can be salvaged from it), an
+// undecodable record likewise, and damage that costs no record (checksum
+// mismatches, a dirty header, a zero record size recovered, records found
 // past a chunk's free space offset) is listed by Reader.Damage.
 //
 //	f, _ := os.Open("System.evtx")
