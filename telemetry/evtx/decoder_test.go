@@ -272,6 +272,15 @@ func TestDamage(t *testing.T) {
 		},
 		records: 9,
 	}, {
+		name: "records past a stale free space offset are recovered",
+		file: func() []byte {
+			c := good()
+			size := binary.LittleEndian.Uint32(c[1][chunkHeaderSize+4:])
+			binary.LittleEndian.PutUint32(c[1][48:], chunkHeaderSize+size)
+			return fileBytes(c, 0)
+		},
+		records: 9, damage: ErrBeyondFreeSpace,
+	}, {
 		name: "record with a wrong copy of its size is skipped",
 		file: func() []byte {
 			c := good()
