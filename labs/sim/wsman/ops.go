@@ -68,6 +68,9 @@ func (s *Server) create(x *exchange) {
 	if b := x.req.Body.Shell; b != nil {
 		in, out = orDefault(b.InputStreams, in), orDefault(b.OutputStreams, out)
 	}
+	// TODO(codepage): WINRS_CODEPAGE (65001 from masterzen/winrm, 437 from
+	// pywinrm) is not applied; output bytes pass through as the host model
+	// writes them (UTF-8), which only matters for non-ASCII text.
 	now := s.now()
 	sh := &shell{id: newGUID(), owner: x.user, clientIP: clientIP(x.r),
 		cmds: map[string]*command{}, lastActive: now}
