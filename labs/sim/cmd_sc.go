@@ -93,7 +93,8 @@ func (x *execCtx) scFail(function string, err error) int {
 		we = winErr(1639)
 	}
 	if we.Code == 5 || we.Code == 1060 {
-		if function != "OpenSCManager" && function != "CreateService" {
+		if function != "OpenSCManager" && function != "CreateService" &&
+			!strings.HasSuffix(function, "OpenService") {
 			function = "OpenService"
 		}
 		if function == "CreateService" && we.Code == 5 {

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"encoding/hex"
 	"strings"
 	"unicode/utf16"
@@ -55,6 +56,18 @@ func (h *Host) security(id uint32, version uint8, task uint16, pid uint32, data 
 		Task: task, Keywords: "0x8020000000000000", ProcessID: pid,
 		ThreadID: h.tid(nil), Data: data,
 	})
+}
+
+// securityActivity writes a Security event that carries a correlation
+// activity ID, as the LSA's logon and the SCM's install audits do.
+func (h *Host) securityActivity(id uint32, version uint8, task uint16, pid uint32,
+	data fields) {
+	h.security(id, version, task, pid, data)
+	log := h.logs[telemetry.ChannelSecurity]
+	r := log.records[len(log.records)-1]
+	r.ActivityID = fmt.Sprintf("{%08X-%04X-%04X-%04X-%012X}", h.lab.rng.Uint32(),
+		h.lab.rng.Uint32N(0x10000), h.lab.rng.Uint32N(0x10000), h.lab.rng.Uint32N(0x10000),
+		h.lab.rng.Uint64()&0xffffffffffff)
 }
 
 // scmEvent writes one System event from the Service Control Manager.
@@ -285,7 +298,7 @@ func (h *Host) logLogon(l *Logon) {
 	d.add("VirtualAccount", "%%1843")
 	d.add("TargetLinkedLogonId", "0x0")
 	d.add("ElevatedToken", "%%1842")
-	h.security(4624, version4624, 12544, h.lsassProc.PID, d)
+	h.securityActivity(4624, version4624, 12544, h.lsassProc.PID, d)
 }
 
 // logShareAccess writes Security 5145 for one access to a share object.
@@ -332,7 +345,7 @@ func (h *Host) logServiceInstall(s *Service, by *caller) {
 	s4.add("ServiceType", hex64(uint64(s.Type)))
 	s4.add("ServiceStartType", u64(uint64(s.Start)))
 	s4.add("ServiceAccount", s.Account)
-	h.security(4697, version4697, 12289, h.servicesProc.PID, s4)
+	h.securityActivity(4697, version4697, 12289, h.servicesProc.PID, s4)
 }
 
 // logServiceState writes System 7036.
