@@ -1,8 +1,8 @@
 package sim
 
 import (
-	"fmt"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"unicode/utf16"
 
