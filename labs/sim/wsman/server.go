@@ -65,6 +65,10 @@ type Config struct {
 	OutputBuffer      int           // unreceived output held per command; default 1 MiB
 	StdinBuffer       int           // unread stdin held per command; default 16 MiB
 
+	// Clock returns the current time for shell idle accounting; nil means
+	// time.Now.
+	Clock func() time.Time
+
 	// Faults, when set, injects faults into requests; see Rule.
 	Faults *Faults
 	// Logger receives lifecycle and per-request debug logs; nil discards.
@@ -110,7 +114,8 @@ func New(cfg Config) (*Server, error) {
 	if !ok {
 		name = domain
 	}
-	s := &Server{cfg: cfg, user: name, log: cfg.Logger, shells: map[string]*shell{}, now: time.Now}
+	s := &Server{cfg: cfg, user: name, log: cfg.Logger, shells: map[string]*shell{},
+		now: cfg.Clock}
 	s.baseCtx, s.stop = context.WithCancel(context.Background())
 	s.http = &http.Server{
 		Handler:           s,
@@ -148,6 +153,9 @@ func withDefaults(cfg Config) Config {
 	setDefault(&cfg.StdinBuffer, defaultStdinBuffer)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
 	}
 	return cfg
 }
