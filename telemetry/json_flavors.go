@@ -130,6 +130,7 @@ func nxlogSlot(key []byte) jsonSlot {
 // jsonMapper turns a parsed record into an Event.
 type jsonMapper struct {
 	r        *jsonRecord // the record being mapped
+	root     int32       // the object holding the event: -1, or "_source"
 	names    interner
 	vals     interner
 	hosts    hostKeys
@@ -144,9 +145,10 @@ func (m *jsonMapper) event(r *jsonRecord) (*Event, error) {
 	m.arena.reset()
 	m.times = [3][]byte{}
 	m.r = r
+	m.root = sourceRoot(r)
 	ev := &Event{}
 	var err error
-	switch jsonFlavour(r) {
+	switch jsonFlavour(r, m.root) {
 	case "envelope":
 		err = m.envelope(r, ev)
 	case "ecs":
@@ -166,12 +168,24 @@ func (m *jsonMapper) event(r *jsonRecord) (*Event, error) {
 	return ev, nil
 }
 
-// jsonFlavour names the layout of r from its top-level keys.
-func jsonFlavour(r *jsonRecord) string {
+// sourceRoot returns the index of a top-level "_source" object, which wraps
+// the event in documents exported from Elasticsearch, or -1.
+func sourceRoot(r *jsonRecord) int32 {
+	for i := range r.nodes {
+		n := &r.nodes[i]
+		if n.parent == -1 && n.kind == 'o' && string(r.key(n)) == "_source" {
+			return int32(i)
+		}
+	}
+	return -1
+}
+
+// jsonFlavour names the layout of r from the keys of its root object.
+func jsonFlavour(r *jsonRecord, root int32) string {
 	var ecs, beat6, nxlog bool
 	for i := range r.nodes {
 		n := &r.nodes[i]
-		if n.parent != -1 {
+		if n.parent != root {
 			continue
 		}
 		switch k := string(r.key(n)); {
@@ -207,6 +221,12 @@ func (m *jsonMapper) beat(r *jsonRecord, ev *Event, slots func([]byte) jsonSlot,
 			continue
 		}
 		path := r.path(n)
+		if m.root >= 0 {
+			if !bytes.HasPrefix(path, []byte("_source.")) {
+				continue
+			}
+			path = path[len("_source."):]
+		}
 		if name, ok := underPrefix(path, prefixes); ok {
 			n.underField = true
 			if err := m.field(m.names.bytes(name), n); err != nil {
@@ -219,7 +239,7 @@ func (m *jsonMapper) beat(r *jsonRecord, ev *Event, slots func([]byte) jsonSlot,
 			continue
 		}
 		if slot == slotEventIDAlt {
-			altID = m.value(n)
+			altID = m.keep(n)
 			continue
 		}
 		if err := m.slot(ev, slot, n); err != nil {
@@ -251,7 +271,7 @@ func underPrefix(path []byte, prefixes [][]byte) ([]byte, bool) {
 func (m *jsonMapper) nxlog(r *jsonRecord, ev *Event) error {
 	var renamedType, hasUser bool
 	for i := range r.nodes {
-		if r.nodes[i].parent == -1 {
+		if r.nodes[i].parent == m.root {
 			switch string(r.key(&r.nodes[i])) {
 			case "EventTypeOrignal":
 				renamedType = true
@@ -262,7 +282,7 @@ func (m *jsonMapper) nxlog(r *jsonRecord, ev *Event) error {
 	}
 	for i := range r.nodes {
 		n := &r.nodes[i]
-		if n.parent != -1 {
+		if n.parent != m.root {
 			continue // nested values are kept whole as their parent's raw JSON
 		}
 		slot := nxlogSlot(r.key(n))
@@ -291,7 +311,7 @@ func (m *jsonMapper) slot(ev *Event, slot jsonSlot, n *jsonNode) error {
 	case slotMeta:
 		return nil
 	case slotNone:
-		if n.parent == -1 {
+		if n.parent == m.root {
 			return m.field(m.names.bytes(m.r.key(n)), n)
 		}
 		return nil
@@ -352,14 +372,18 @@ func (m *jsonMapper) setUint(ev *Event, slot jsonSlot, v []byte) error {
 // collector's receive time, seconds later), and only then a host-local
 // EventTime or TimeCreated, marked TimeLocal.
 func (m *jsonMapper) chooseTime(ev *Event) error {
-	for _, c := range []struct {
+	order := [3]struct {
 		v      []byte
 		source TimeSource
-	}{{m.times[1], TimeUTC}, {m.times[0], TimeUTC}, {m.times[2], TimeLocal}} {
+	}{{m.times[1], TimeUTC}, {m.times[0], TimeUTC}, {m.times[2], TimeLocal}}
+	for i, c := range order {
 		if len(c.v) == 0 {
 			continue
 		}
 		t, hasZone, err := decodeTimestamp(c.v)
+		if err != nil && i == 0 {
+			continue // a bad Sysmon UtcTime is only a field; the others decide
+		}
 		if err != nil {
 			return err
 		}
@@ -415,7 +439,7 @@ func (m *jsonMapper) envelope(r *jsonRecord, ev *Event) error {
 	fields := int32(-1)
 	for i := range r.nodes {
 		n := &r.nodes[i]
-		if n.parent != -1 {
+		if n.parent != m.root {
 			continue
 		}
 		switch string(r.key(n)) {

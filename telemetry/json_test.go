@@ -244,3 +244,22 @@ func TestJSONReaderTruncatedArray(t *testing.T) {
 			len(evs), len(skips), end)
 	}
 }
+
+func TestJSONReaderElasticsearchExport(t *testing.T) {
+	evs := decodeJSONFixture(t, "es-export.ndjson")
+	if len(evs) != 2 {
+		t.Fatalf("got %d events; want 2", len(evs))
+	}
+	if ev := evs[0]; ev.Key() != "Security:4697" || ev.RecordID != 500124 ||
+		fieldNames(ev) != "SubjectUserName ServiceName ServiceFileName ServiceType "+
+			"ServiceStartType ServiceAccount" {
+		t.Errorf("got %s record %d fields %q; want the _source document mapped", ev.Key(),
+			ev.RecordID, fieldNames(ev))
+	}
+	ev := evs[1]
+	if want := time.Date(2024, 5, 2, 10, 14, 7, 5e8, time.UTC); !ev.Time.Equal(want) ||
+		ev.Value("UtcTime") != "not a time" || fieldNames(ev) != "UtcTime EventType TargetObject" {
+		t.Errorf("got time %v fields %q; want @timestamp used past a bad UtcTime, which "+
+			"stays a field", ev.Time, fieldNames(ev))
+	}
+}
