@@ -26,8 +26,9 @@ Usage: svcharness generate [--hosts N] [--rate N] [--count N | --duration D]
 Write a synthetic, reproducible stream of Windows telemetry for a fleet of
 hosts to standard output: background activity (service state changes,
 per-user services at logon, software installs, Windows Update, Defender
-drivers, svchost children, process and network noise) with AN1185 attack
-chains injected (psexec, smbexec, sc_comspec, registry_only,
+drivers, svchost children, process and network noise, and approved PsExec
+and PDQ deployments from the jump host JUMP01) with AN1185 attack chains
+injected (psexec, smbexec, sc_comspec, sc_remote, registry_only,
 imagepath_hijack). The same flags give the same bytes.
 
 --format json writes svcharness's events NDJSON; --format xml writes Windows

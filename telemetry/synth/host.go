@@ -65,7 +65,10 @@ const domainSID = "S-1-5-21-4228717743-1032521047-1810997296"
 // generator's arena.
 func newHost(g *Generator, i int) *host {
 	short := "WS" + pad(i+1, 4)
-	if i%10 == 9 {
+	switch {
+	case i == g.cfg.Hosts-1:
+		short = "JUMP01"
+	case i%10 == 9:
 		short = "SRV" + pad(i/10+1, 3)
 	}
 	name := short + "." + g.cfg.Domain

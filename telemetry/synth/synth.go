@@ -79,12 +79,15 @@ const (
 	ScenarioRegistryOnly = "registry_only"
 	// An existing service's ImagePath rewritten, then the service started.
 	ScenarioImagePathHijack = "imagepath_hijack"
+	// Caldera: sc.exe \\target create with a display name and a
+	// "cmd /c start agent" binpath; the agent beacons out.
+	ScenarioScRemote = "sc_remote"
 )
 
 // Scenarios returns the names of the attack chains the generator can inject.
 func Scenarios() []string {
 	return []string{ScenarioPsExec, ScenarioSmbExec, ScenarioScComspec, ScenarioRegistryOnly,
-		ScenarioImagePathHijack}
+		ScenarioImagePathHijack, ScenarioScRemote}
 }
 
 // ErrConfig is wrapped by New's errors for an invalid Config.
@@ -97,6 +100,7 @@ type Generator struct {
 	rng           *rand.Rand
 	arena         arena
 	hosts         []*host
+	jump          *host // the approved remote-administration host
 	domainNetBIOS string
 	nsPerEvent    float64
 	attacks       []attackFunc
@@ -150,6 +154,7 @@ func New(cfg Config) (*Generator, error) {
 	for i := range g.hosts {
 		g.hosts[i] = newHost(g, i)
 	}
+	g.jump = g.hosts[len(g.hosts)-1]
 	if cfg.AttackEvery > 0 {
 		g.nextAttack = g.attackGap()
 	}
@@ -196,6 +201,16 @@ func cmpOr[T comparable](v, def T) T {
 		return def
 	}
 	return v
+}
+
+// JumpHost returns the canonical key and IP address of the fleet's
+// administration jump host (JUMP01, the last host). Benign remote
+// administration (approved PsExec, software deployment) comes from it and
+// attacks never do, so a policy listing it among the approved remote
+// execution hosts should suppress exactly the admin_psexec and
+// remote_deploy episodes.
+func (g *Generator) JumpHost() (key, ip string) {
+	return g.jump.key, g.jump.ip
 }
 
 // Next returns the next event of the stream and its label. The event is the

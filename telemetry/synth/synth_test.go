@@ -265,9 +265,10 @@ func TestAttackRate(t *testing.T) {
 func TestAttackChainsCarryTheirLegs(t *testing.T) {
 	events, labels := generate(t, Config{Hosts: 12, AttackEvery: 300, Seed: 21}, 100000)
 	checked := map[string]int{}
+	cut := events[len(events)*9/10].Time // chains begun later may be unfinished
 	for _, c := range chains(events, labels) {
 		l := c.label
-		if !l.Malicious {
+		if !l.Malicious || !c.events[0].Time.Before(cut) {
 			continue
 		}
 		checked[l.Scenario]++
@@ -323,25 +324,33 @@ func checkChain(label Label, chain []*telemetry.Event) string {
 	}
 	image := telemetry.CanonicalImage(l.regImage[0].Details)
 	started := label.Scenario != ScenarioRegistryOnly // the SCM reads the key at boot
-	if started && !slices.Contains(l.childImages, image) {
+	if started && !slices.ContainsFunc(l.childImages, func(c string) bool {
+		// A relative image ("cmd.exe" from "cmd /c …") matches by file name.
+		return c == image || !strings.Contains(image, `\`) && strings.HasSuffix(c, `\`+image)
+	}) {
 		return "services.exe started no child with the written ImagePath " + image
 	}
 	switch label.Scenario {
-	case ScenarioPsExec, ScenarioSmbExec, ScenarioScComspec:
+	case ScenarioPsExec, ScenarioSmbExec, ScenarioScComspec, ScenarioScRemote:
 		if len(l.installs) != 2 {
 			return "want one 7045 and one 4697"
 		}
 		for _, s := range l.installs {
-			if s.ImageKey != image || s.ServiceName != label.Service {
-				return "7045/4697 image or name differ from the registry's"
+			if s.ImageKey != image {
+				return "7045/4697 image differs from the registry's"
 			}
+		}
+		// 4697 carries the key name; 7045 the display name when one is set.
+		if l.installs[1].ServiceName != label.Service {
+			return "4697 ServiceName differs from the registry's service key"
 		}
 	case ScenarioRegistryOnly, ScenarioImagePathHijack:
 		if len(l.installs) != 0 {
 			return "want no 7045 or 4697 for a change the SCM does not log"
 		}
 	}
-	if label.Scenario == ScenarioPsExec || label.Scenario == ScenarioSmbExec {
+	if label.Scenario == ScenarioPsExec || label.Scenario == ScenarioSmbExec ||
+		label.Scenario == ScenarioScRemote {
 		audit := l.installs[1]
 		if len(l.logonIDs) != 1 || audit.SubjectLogonID != l.logonIDs[0] {
 			return "4697 SubjectLogonId does not match the 4624 TargetLogonId"
@@ -443,6 +452,36 @@ func TestReader(t *testing.T) {
 		}
 		if err != nil || !reflect.DeepEqual(*e, want[i]) {
 			t.Fatalf("Reader event %d = %+v, %v; want %+v", i, e, err, want[i])
+		}
+	}
+}
+
+func TestRemoteAdministrationComesFromTheJumpHost(t *testing.T) {
+	cfg := Config{Hosts: 15, AttackEvery: 400, Seed: 17}
+	g, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, jumpIP := g.JumpHost()
+	events, labels := generate(t, cfg, 150000)
+	seen := map[string]int{}
+	for i := range events {
+		lo, ok := events[i].Logon()
+		if !ok || lo.LogonType != 3 {
+			continue
+		}
+		l := labels[i]
+		seen[l.Scenario]++
+		fromJump := lo.IPAddress == jumpIP
+		if admin := !l.Malicious; admin != fromJump {
+			t.Errorf("%s network logon from %s (jump host %s); want admin activity exactly "+
+				"from the jump host", l.Scenario, lo.IPAddress, jumpIP)
+		}
+	}
+	for _, s := range []string{ScenarioAdminPsExec, ScenarioRemoteDeploy, ScenarioPsExec,
+		ScenarioScRemote} {
+		if seen[s] == 0 {
+			t.Errorf("no %s network logon; want some", s)
 		}
 	}
 }
