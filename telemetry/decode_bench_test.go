@@ -144,7 +144,8 @@ func BenchmarkDecodeNDJSON(b *testing.B) {
 		corpus, records := benchCorpus(b, tc.fixture)
 		b.Run(tc.name+"/svcharness", func(b *testing.B) {
 			for b.Loop() {
-				if n := drain(b, NewJSONReader("bench.json", bytes.NewReader(corpus))); n != records {
+				n := drain(b, NewJSONReader("bench.json", bytes.NewReader(corpus)))
+				if n != records {
 					b.Fatalf("got %d events; want %d", n, records)
 				}
 			}
