@@ -122,8 +122,9 @@ func TestPywinrm(t *testing.T) {
 	}
 }
 
-// TestPywinrmFailures asserts the errors pywinrm raises for a refused
-// credential, for AllowUnencrypted=false over HTTP, and for a WS-Man fault.
+// TestPywinrmFailures asserts pywinrm's outcome for a refused credential,
+// AllowUnencrypted=false, a WS-Man fault, Receive timeouts (retried) and a
+// dropped connection.
 func TestPywinrmFailures(t *testing.T) {
 	requirePywinrm(t)
 	cases := []struct {
@@ -141,6 +142,14 @@ func TestPywinrmFailures(t *testing.T) {
 			cfg: Config{AllowUnencrypted: true, Faults: NewFaults(Rule{Op: OpCommand,
 				Kind: KindFault})},
 			want: "WinRMError: Access is denied."},
+		{name: "receive timeouts are retried", transport: "basic", password: testPassword,
+			cfg: Config{AllowUnencrypted: true, Faults: NewFaults(Rule{Op: OpReceive,
+				Kind: KindTimeout, Times: 2})},
+			want: ""},
+		{name: "dropped connection", transport: "basic", password: testPassword,
+			cfg: Config{AllowUnencrypted: true, Faults: NewFaults(Rule{Op: OpCommand,
+				Kind: KindDrop})},
+			want: "ConnectionError"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -148,6 +157,15 @@ func TestPywinrmFailures(t *testing.T) {
 			res := runPywinrm(t, map[string]any{"url": lab.url, "user": testUser,
 				"password": tc.password, "transport": tc.transport, "encryption": "never",
 				"runs": []pyRun{{Kind: "cmd", Command: "echo", Args: []string{"x"}}}})
+			if f := tc.cfg.Faults; f != nil && f.Fired()[0] == 0 {
+				t.Errorf("the injected fault never fired")
+			}
+			if tc.want == "" {
+				if len(res) != 1 || res[0] != (pyResult{Stdout: "x\r\n"}) {
+					t.Errorf("got %+v; want x and exit 0", res)
+				}
+				return
+			}
 			if len(res) != 1 || !strings.Contains(res[0].Error, tc.want) {
 				t.Errorf("got %+v; want an error containing %q", res, tc.want)
 			}
