@@ -58,9 +58,10 @@ func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	out := bufio.NewWriterSize(stdout, 64<<10)
+	p := &eventPrinter{cfg: cfg, out: out} // one table header for all files
 	total := 0
 	for _, path := range cfg.files {
-		n, err := eventsFile(ctx, cfg, path, out, stderr)
+		n, err := eventsFile(ctx, p, path, stderr)
 		total += n
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			out.Flush()
@@ -118,8 +119,9 @@ func parseEventsArgs(args []string, stderr io.Writer) (eventsConfig, error) {
 
 // eventsFile decodes one input and writes its events or its count. It
 // returns the number of records read.
-func eventsFile(ctx context.Context, cfg eventsConfig, path string, out *bufio.Writer,
+func eventsFile(ctx context.Context, p *eventPrinter, path string,
 	stderr io.Writer) (int, error) {
+	cfg, out := p.cfg, p.out
 	var in *source.Input
 	var err error
 	if path == "-" {
@@ -134,7 +136,6 @@ func eventsFile(ctx context.Context, cfg eventsConfig, path string, out *bufio.W
 		return 0, err
 	}
 	defer in.Close()
-	p := eventPrinter{cfg: cfg, out: out}
 	n, skips, err := readAll(ctx, in, p.print, stderr)
 	if cfg.count {
 		fmt.Fprintf(out, "%d\t%s\n", n, path)
@@ -200,15 +201,15 @@ func (p *eventPrinter) print(ev *telemetry.Event) error {
 	}
 	if !p.header {
 		p.header = true
-		fmt.Fprintf(p.out, "%-25s  %-16s  %-10s  %5s  %10s  %s\n",
+		fmt.Fprintf(p.out, "%-25s  %-16s  %-16s  %5s  %10s  %s\n",
 			"TIME", "HOST", "CHANNEL", "ID", "RECORD", "SUMMARY")
 	}
 	channel := ev.Channel
 	if channel == telemetry.ChannelSysmon {
 		channel = "Sysmon"
 	}
-	_, err := fmt.Fprintf(p.out, "%-25s  %-16s  %-10s  %5d  %10d  %s\n", tableTime(ev),
-		cut(ev.HostKey, 16), cut(channel, 24), ev.EventID, ev.RecordID, summary(ev))
+	_, err := fmt.Fprintf(p.out, "%-25s  %-16s  %-16s  %5d  %10d  %s\n", tableTime(ev),
+		cut(ev.HostKey, 16), cut(channel, 16), ev.EventID, ev.RecordID, summary(ev))
 	return err
 }
 
