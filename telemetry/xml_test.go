@@ -116,6 +116,15 @@ func TestXMLReaderWevtutilRendered(t *testing.T) {
 	if got := evs[1].Value("param4"); got != "BITS" {
 		t.Errorf("got param4 %q; want BITS", got)
 	}
+
+	// Without /e:Events, wevtutil writes the events back to back.
+	bare := bytes.TrimSuffix(bytes.TrimPrefix(readFixture(t, "wevtutil-rendered.xml"),
+		[]byte("<Events>")), []byte("</Events>"))
+	got, skips, _ := decodeAll(t, NewXMLReader("bare.xml", bytes.NewReader(bare)))
+	if len(got) != 2 || len(skips) != 0 || !reflect.DeepEqual(got, evs) {
+		t.Errorf("got %d events and skips %v without the root; want the same 2 events",
+			len(got), skips)
+	}
 }
 
 func TestXMLReaderPrettyForm(t *testing.T) {
