@@ -51,8 +51,8 @@ func TestRenderRecordsEveryGeneratedName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := len(p.Names); got != 3 {
-		t.Fatalf("got %d names; want 3 (service, bat, output): %+v", got, p.Names)
+	if got := len(p.Names); got != 8 {
+		t.Fatalf("got %d names; want 8 (service, 6 batch files, output): %+v", got, p.Names)
 	}
 	letters8 := regexp.MustCompile(`^[A-Za-z]{8}$`)
 	for _, n := range p.Names {
@@ -64,8 +64,8 @@ func TestRenderRecordsEveryGeneratedName(t *testing.T) {
 		}
 	}
 	keys := p.JoinKeys()
-	if keys[0] != "0badc0ffee00" || len(keys) != 4 {
-		t.Errorf("got join keys %v; want the run ID then 3 names", keys)
+	if keys[0] != "0badc0ffee00" || len(keys) != 9 {
+		t.Errorf("got join keys %v; want the run ID then 8 names", keys)
 	}
 	want := `sc.exe \\TARGET01 create ` + p.Vars["service"]
 	if got := p.Steps[0].Line; len(got) < len(want) || got[:len(want)] != want {
