@@ -437,7 +437,7 @@ func cmdEcho(x *execCtx, rest string, _ []byte) int {
 	case "off", "on":
 		return 0
 	}
-	x.outf("%s\n", strings.TrimPrefix(strings.TrimPrefix(rest, "."), "/"))
+	x.outf("%s\n", rest)
 	return 0
 }
 
