@@ -73,10 +73,13 @@ func TestMasterzenInjectedFaults(t *testing.T) {
 		name    string
 		rule    string
 		cmd     string
+		stdin   string
 		client  clientOpts
 		ctx     time.Duration
 		check   func(t *testing.T, out string, code int, err error)
 		wantHit int
+		// shellsLeft is how many shells the server still holds afterwards.
+		shellsLeft int
 	}{
 		{name: "create fault leaves the client with an empty shell id",
 			rule: "create:fault=access-denied*1", cmd: "echo hi", wantHit: 1,
@@ -103,6 +106,14 @@ func TestMasterzenInjectedFaults(t *testing.T) {
 		{name: "command that never finishes", rule: "command:hang*1", cmd: "echo hi",
 			client: clientOpts{opTime: "PT1S"}, ctx: 2500 * time.Millisecond, wantHit: 1,
 			check: wantErrIs(context.DeadlineExceeded)},
+		// The client does not check the status of Send, Signal and Delete:
+		// a fault there goes unnoticed, with these consequences.
+		{name: "send fault loses the input silently", rule: "send:fault*1", cmd: "upper",
+			stdin: "abc\n", wantHit: 1, check: wantOutput("", 0)},
+		{name: "signal fault goes unnoticed", rule: "signal:fault", cmd: "echo hi",
+			wantHit: 1, check: wantOutput("hi\r\n", 0)},
+		{name: "delete fault goes unnoticed", rule: "delete:fault", cmd: "echo hi",
+			wantHit: 1, check: wantOutput("hi\r\n", 0), shellsLeft: 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -117,10 +128,19 @@ func TestMasterzenInjectedFaults(t *testing.T) {
 			if d == 0 {
 				d = 10 * time.Second
 			}
-			out, _, code, err := c.RunCmdWithContext(ctxFor(t, d), tc.cmd)
+			var out string
+			var code int
+			if tc.stdin != "" {
+				out, _, code, err = c.RunWithContextWithString(ctxFor(t, d), tc.cmd, tc.stdin)
+			} else {
+				out, _, code, err = c.RunCmdWithContext(ctxFor(t, d), tc.cmd)
+			}
 			tc.check(t, out, code, err)
 			if got := faults.Fired()[0]; got != tc.wantHit {
 				t.Errorf("rule fired %d times; want %d", got, tc.wantHit)
+			}
+			if got := lab.srv.Shells(); got != tc.shellsLeft {
+				t.Errorf("shells left on the server: got %d; want %d", got, tc.shellsLeft)
 			}
 		})
 	}
