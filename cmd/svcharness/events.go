@@ -137,6 +137,9 @@ func eventsFile(ctx context.Context, p *eventPrinter, path string,
 	}
 	defer in.Close()
 	n, skips, err := readAll(ctx, in, p.print, stderr)
+	for _, d := range in.Damage() {
+		fmt.Fprintf(stderr, "svcharness: warning: %v\n", d)
+	}
 	if cfg.count {
 		fmt.Fprintf(out, "%d\t%s\n", n, path)
 	}

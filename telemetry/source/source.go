@@ -103,6 +103,7 @@ type Input struct {
 	// memberFrom is where the current member's closers (spool file, EVTX
 	// workers) start in closers; they are released when the member ends.
 	memberFrom int
+	damage     []*telemetry.RecordError
 }
 
 // Open opens path, or standard input for "-", and recognises its format.
@@ -161,6 +162,7 @@ func (in *Input) Next() (*telemetry.Event, error) {
 			if err == nil || telemetry.IsRecordError(err) {
 				return ev, err
 			}
+			in.collectDamage()
 			in.cur = nil
 			if cerr := in.closeMember(); cerr != nil && err == io.EOF {
 				err = cerr
@@ -211,6 +213,25 @@ func memberError(name string, err error) error {
 		return err
 	}
 	return &telemetry.RecordError{File: name, Pos: "archive member", Err: err}
+}
+
+// damaged is a reader that reports damage that cost no record, as
+// telemetry/evtx does for checksum mismatches and dirty headers.
+type damaged interface {
+	Damage() []*telemetry.RecordError
+}
+
+func (in *Input) collectDamage() {
+	if d, ok := in.cur.(damaged); ok {
+		in.damage = append(in.damage, d.Damage()...)
+	}
+}
+
+// Damage returns the damage met in the records read so far that cost no
+// record (an EVTX checksum mismatch, a dirty file header): worth a warning,
+// not a skip.
+func (in *Input) Damage() []*telemetry.RecordError {
+	return in.damage
 }
 
 // closeMember releases what the finished member held.

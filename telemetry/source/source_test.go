@@ -275,3 +275,31 @@ func TestArchiveSizeLimits(t *testing.T) {
 		})
 	}
 }
+
+// damagedReader is one record and a note of damage that cost none.
+type damagedReader struct{ done bool }
+
+func (d *damagedReader) Next() (*telemetry.Event, error) {
+	if d.done {
+		return nil, io.EOF
+	}
+	d.done = true
+	return &telemetry.Event{EventID: 1}, nil
+}
+
+func (d *damagedReader) Damage() []*telemetry.RecordError {
+	return []*telemetry.RecordError{{File: "x.evtx", Pos: "chunk 0",
+		Err: errors.New("checksum mismatch")}}
+}
+
+func TestInputCollectsDamage(t *testing.T) {
+	in := newInput("x.evtx", DefaultLimits)
+	in.cur = &damagedReader{}
+	evs, skips, end := drain(t, in)
+	if len(evs) != 1 || len(skips) != 0 || end != nil {
+		t.Fatalf("got %d events, skips %v, end %v; want 1 event", len(evs), skips, end)
+	}
+	if d := in.Damage(); len(d) != 1 || d[0].Pos != "chunk 0" {
+		t.Errorf("got damage %v; want the reader's one note", d)
+	}
+}
