@@ -102,13 +102,13 @@ func (g *Generator) psexecChain(s *slot, src, target *host, scenario string, mal
 }
 
 // attackSource returns the host a remote attack comes from: any host but
-// the target and the approved jump host.
+// the target and the administration hosts.
 func (g *Generator) attackSource(target *host) *host {
 	if len(g.hosts) < 3 {
 		return g.otherHost(target) // a two-host fleet has no other source
 	}
 	for {
-		if h := g.randomHost(); h != target && h != g.jump {
+		if h := g.randomHost(); h != target && h != g.jump && h != g.mgmt {
 			return h
 		}
 	}
@@ -119,7 +119,7 @@ func (g *Generator) psexecTarget(ep episode, admin account, src *host, srcPort u
 	name, exe string, toolPID uint64) {
 	h := ep.h
 	file := name + ".exe"
-	ep.logon(&admin, "3", src.ip, srcPort)
+	ep.logon(&admin, client{logonType: "3", ip: src.ip, port: srcPort})
 	ep.shareAccess(&admin, src.ip, srcPort, `\\*\ADMIN$`, `\??\C:\Windows`, file, "0x120196",
 		"%%1538\r\n\t\t\t\t%%1541\r\n\t\t\t\t%%4417\r\n\t\t\t\t")
 	ep.fileCreate(h.system, g.arena.concat(`C:\Windows\`, file))
@@ -205,7 +205,7 @@ func (g *Generator) smbexec(s *slot) {
 		g.arena.decimal(uint64(2+g.rng.IntN(250))))
 	port := 49152 + uint64(g.rng.IntN(16000))
 
-	ep.logon(&admin, "3", ip, port)
+	ep.logon(&admin, client{logonType: "3", ip: ip, port: port, ntlm: true}) // impacket
 	ep.shareAccess(&admin, ip, port, `\\*\IPC$`, "", "svcctl", "0x12019f",
 		"%%1538\r\n\t\t\t\t%%1541\r\n\t\t\t\t%%4416\r\n\t\t\t\t")
 	ep.pipe(h.system, true, `\svcctl`)
@@ -332,7 +332,7 @@ func (g *Generator) scRemote(s *slot) {
 		`" displayname= "Sandcat Execution"`), &src.user)
 	su.networkConnect(sc, &src.user, true, src.ip, port, target.ip, 445, "")
 	admin := target.newAccount(g, src.user.name)
-	ep.logon(&admin, "3", src.ip, port)
+	ep.logon(&admin, client{logonType: "3", ip: src.ip, port: port})
 	ep.shareAccess(&admin, src.ip, port, `\\*\IPC$`, "", "svcctl", "0x12019f",
 		"%%1538\r\n\t\t\t\t%%1541\r\n\t\t\t\t%%4416\r\n\t\t\t\t")
 	ep.pipe(target.system, true, `\svcctl`)

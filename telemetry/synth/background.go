@@ -158,7 +158,7 @@ func (g *Generator) userLogon(s *slot) {
 	h := g.randomHost()
 	h.user = h.newAccount(g, pick(g.rng, users))
 	ep := g.begin(s, h, ScenarioUserLogon, false, "")
-	ep.logon(&h.user, "2", "127.0.0.1", 0)
+	ep.logon(&h.user, client{logonType: "2", ip: "127.0.0.1"})
 	suffix := g.arena.done(appendLowerHex(g.arena.builder(16), h.user.logonID))
 	for _, tmpl := range perUserServices[:3+g.rng.IntN(len(perUserServices)-3)] {
 		name := g.arena.concat(tmpl, "_", suffix)
@@ -249,12 +249,11 @@ func (g *Generator) adminRestart(s *slot) {
 var spoolsv = winBin("", "spoolsv.exe", "Spooler SubSystem App",
 	"6E8A0C2E4F5B7A9E1C3D5F7B9A1E3C4D6F8B0A2C")
 
-// Approved remote administration from the jump host (an1185 notes B4, B5):
-// identical in shape to the attacks it resembles, told apart only by where
-// it comes from.
+// Approved remote administration (an1185 notes B4, B5): identical in shape
+// to the attacks it resembles, told apart only by where it comes from.
 const (
 	ScenarioAdminPsExec  = "admin_psexec"  // PsExec from JUMP01
-	ScenarioRemoteDeploy = "remote_deploy" // PDQ Deploy runner service pushed from JUMP01
+	ScenarioRemoteDeploy = "remote_deploy" // PDQ Deploy runner service pushed from MGMT01
 )
 
 // adminPsExec is an administrator running PsExec from the jump host.
@@ -267,15 +266,19 @@ const pdqRunner = `C:\Windows\AdminArsenal\PDQDeployRunner\service-1\PDQDeployRu
 var binPDQRunner = vendorBin(pdqRunner, "19.3.520.0", "PDQ Deploy Runner", "PDQ Deploy",
 	"PDQ.com Corporation", "PDQDeployRunner.exe", "2E4A6C8E0F1B3A5E7C9D1F3B5A7E9C0D2F4B6A8C")
 
-// remoteDeploy is PDQ Deploy pushing a package from the jump host: the
+// remoteDeploy is PDQ Deploy pushing a package from MGMT01: the
 // runner is copied to ADMIN$, installed as a service over svcctl, started by
 // services.exe, and runs msiexec; then it stops.
 func (g *Generator) remoteDeploy(s *slot) {
-	h, j := g.otherHost(g.jump), g.jump
+	j := g.mgmt
+	h := g.otherHost(j)
 	ep := g.begin(s, h, ScenarioRemoteDeploy, false, "PDQDeployRunner-1")
 	admin := h.newAccount(g, "svc_pdq")
 	port := 49152 + uint64(g.rng.IntN(16000))
-	ep.logon(&admin, "3", j.ip, port)
+	// The deployment account logs on with NTLM (naming MGMT01) or with
+	// Kerberos (naming nothing but the address) about equally often.
+	ep.logon(&admin, client{logonType: "3", ip: j.ip, port: port, ntlm: g.rng.IntN(2) == 0,
+		station: j.short})
 	ep.shareAccess(&admin, j.ip, port, `\\*\ADMIN$`, `\??\C:\Windows`,
 		`AdminArsenal\PDQDeployRunner\service-1\PDQDeployRunner-1.exe`, "0x120196",
 		"%%1538\r\n\t\t\t\t%%1541\r\n\t\t\t\t%%4417\r\n\t\t\t\t")

@@ -298,36 +298,59 @@ func (ep episode) startTypeChanged(display, name string, from, to uint32) {
 	field(e, "param4", name)
 }
 
-// logon queues Security 4624 version 2 for target logging on with logonType
-// (2 interactive, 3 network) from ip ("-" for a local logon).
-func (ep episode) logon(target *account, logonType, ip string, port uint64) {
+// client is where a logon comes from.
+type client struct {
+	logonType string // "2" interactive, "3" network
+	ip        string
+	port      uint64
+	ntlm      bool   // NTLM rather than Kerberos (network logons)
+	station   string // NTLM's WorkstationName; Kerberos network logons write "-"
+}
+
+// logonShape is the part of 4624 that depends on how the logon was made.
+type logonShape struct {
+	subject                       account
+	process, processID, station   string
+	logonProcess, pkg, lm, keyLen string
+}
+
+// shape returns the 4624 fields of a logon from c to h.
+func (c client) shape(h *host) logonShape {
+	switch {
+	case c.logonType != "3":
+		return logonShape{h.machine, `C:\Windows\System32\svchost.exe`, "0x3d4", h.short,
+			"User32 ", "Negotiate", "-", "0"}
+	case c.ntlm:
+		return logonShape{anonymous, "-", "0x0", cmpOr(c.station, "-"), "NtLmSsp ", "NTLM",
+			"NTLM V2", "128"}
+	}
+	return logonShape{anonymous, "-", "0x0", "-", "Kerberos", "Kerberos", "-", "0"}
+}
+
+var anonymous = account{sid: "S-1-0-0", name: "-", domain: "-", logonHex: "0x0"}
+
+// logon queues Security 4624 version 2 for target logging on from c.
+func (ep episode) logon(target *account, c client) {
 	e := ep.add(telemetry.ChannelSecurity, providerSecurity, 4624, 2, 27)
 	e.ProcessID = ep.h.lsass
-	local := logonType != "3"
-	subject := account{sid: "S-1-0-0", name: "-", domain: "-", logonHex: "0x0"}
-	process, processID, workstation, pkg := "-", "0x0", "-", "Kerberos"
-	if local {
-		subject = ep.h.machine
-		process, processID = `C:\Windows\System32\svchost.exe`, "0x3d4"
-		workstation, pkg = ep.h.short, "Negotiate"
-	}
-	ep.subject(e, &subject)
+	sh := c.shape(ep.h)
+	ep.subject(e, &sh.subject)
 	field(e, "TargetUserSid", target.sid)
 	field(e, "TargetUserName", target.name)
 	field(e, "TargetDomainName", target.domain)
 	field(e, "TargetLogonId", target.logonHex)
-	field(e, "LogonType", logonType)
-	field(e, "LogonProcessName", logonProcess(local))
-	field(e, "AuthenticationPackageName", pkg)
-	field(e, "WorkstationName", workstation)
+	field(e, "LogonType", c.logonType)
+	field(e, "LogonProcessName", sh.logonProcess)
+	field(e, "AuthenticationPackageName", sh.pkg)
+	field(e, "WorkstationName", sh.station)
 	field(e, "LogonGuid", target.logonGUID)
 	field(e, "TransmittedServices", "-")
-	field(e, "LmPackageName", "-")
-	field(e, "KeyLength", "0")
-	field(e, "ProcessId", processID)
-	field(e, "ProcessName", process)
-	field(e, "IpAddress", ip)
-	field(e, "IpPort", portText(ep.g, port))
+	field(e, "LmPackageName", sh.lm)
+	field(e, "KeyLength", sh.keyLen)
+	field(e, "ProcessId", sh.processID)
+	field(e, "ProcessName", sh.process)
+	field(e, "IpAddress", c.ip)
+	field(e, "IpPort", portText(ep.g, c.port))
 	field(e, "ImpersonationLevel", "%%1833")
 	field(e, "RestrictedAdminMode", "-")
 	field(e, "TargetOutboundUserName", "-")
@@ -335,13 +358,6 @@ func (ep episode) logon(target *account, logonType, ip string, port uint64) {
 	field(e, "VirtualAccount", "%%1843")
 	field(e, "TargetLinkedLogonId", "0x0")
 	field(e, "ElevatedToken", "%%1842")
-}
-
-func logonProcess(local bool) string {
-	if local {
-		return "User32 "
-	}
-	return "Kerberos"
 }
 
 func portText(g *Generator, port uint64) string {

@@ -68,6 +68,8 @@ func newHost(g *Generator, i int) *host {
 	switch {
 	case i == g.cfg.Hosts-1:
 		short = "JUMP01"
+	case i == g.cfg.Hosts-2 && g.cfg.Hosts >= 4:
+		short = "MGMT01"
 	case i%10 == 9:
 		short = "SRV" + pad(i/10+1, 3)
 	}

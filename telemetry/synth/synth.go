@@ -100,7 +100,8 @@ type Generator struct {
 	rng           *rand.Rand
 	arena         arena
 	hosts         []*host
-	jump          *host // the approved remote-administration host
+	jump          *host // the administrators' jump host, JUMP01
+	mgmt          *host // the software-deployment server, MGMT01 (or JUMP01)
 	domainNetBIOS string
 	nsPerEvent    float64
 	attacks       []attackFunc
@@ -154,7 +155,10 @@ func New(cfg Config) (*Generator, error) {
 	for i := range g.hosts {
 		g.hosts[i] = newHost(g, i)
 	}
-	g.jump = g.hosts[len(g.hosts)-1]
+	g.jump, g.mgmt = g.hosts[len(g.hosts)-1], g.hosts[len(g.hosts)-1]
+	if len(g.hosts) >= 4 {
+		g.mgmt = g.hosts[len(g.hosts)-2]
+	}
 	if cfg.AttackEvery > 0 {
 		g.nextAttack = g.attackGap()
 	}
@@ -203,14 +207,27 @@ func cmpOr[T comparable](v, def T) T {
 	return v
 }
 
-// JumpHost returns the canonical key and IP address of the fleet's
-// administration jump host (JUMP01, the last host). Benign remote
-// administration (approved PsExec, software deployment) comes from it and
-// attacks never do, so a policy listing it among the approved remote
-// execution hosts should suppress exactly the admin_psexec and
-// remote_deploy episodes.
-func (g *Generator) JumpHost() (key, ip string) {
-	return g.jump.key, g.jump.ip
+// AdminHost is a host that approved remote administration comes from.
+type AdminHost struct {
+	Name string // as Windows records it: "JUMP01.lab.local"
+	Key  string // canonical: "jump01"
+	IP   string
+}
+
+// AdminHosts returns the hosts approved remote administration comes from:
+// the administrators' jump host JUMP01 (the fleet's last host), source of
+// admin_psexec, and the software-deployment server MGMT01 (the one before
+// it, in fleets of four hosts or more), source of remote_deploy. These are
+// the roles and names of the built-in lab's policy
+// (scenarios/catalog/policy.yaml). Attacks never come from them, so a policy
+// approving them as remote execution hosts should suppress exactly those
+// two scenarios.
+func (g *Generator) AdminHosts() []AdminHost {
+	hosts := []AdminHost{{g.jump.name, g.jump.key, g.jump.ip}}
+	if g.mgmt != g.jump {
+		hosts = append(hosts, AdminHost{g.mgmt.name, g.mgmt.key, g.mgmt.ip})
+	}
+	return hosts
 }
 
 // Next returns the next event of the stream and its label. The event is the

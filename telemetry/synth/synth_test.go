@@ -456,13 +456,18 @@ func TestReader(t *testing.T) {
 	}
 }
 
-func TestRemoteAdministrationComesFromTheJumpHost(t *testing.T) {
+func TestRemoteAdministrationComesFromAdminHosts(t *testing.T) {
 	cfg := Config{Hosts: 15, AttackEvery: 400, Seed: 17}
 	g, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, jumpIP := g.JumpHost()
+	admins := g.AdminHosts()
+	if len(admins) != 2 || admins[0].Key != "jump01" || admins[1].Key != "mgmt01" {
+		t.Fatalf("AdminHosts() = %+v; want jump01 and mgmt01", admins)
+	}
+	source := map[string]string{ScenarioAdminPsExec: admins[0].IP,
+		ScenarioRemoteDeploy: admins[1].IP}
 	events, labels := generate(t, cfg, 150000)
 	seen := map[string]int{}
 	for i := range events {
@@ -472,10 +477,13 @@ func TestRemoteAdministrationComesFromTheJumpHost(t *testing.T) {
 		}
 		l := labels[i]
 		seen[l.Scenario]++
-		fromJump := lo.IPAddress == jumpIP
-		if admin := !l.Malicious; admin != fromJump {
-			t.Errorf("%s network logon from %s (jump host %s); want admin activity exactly "+
-				"from the jump host", l.Scenario, lo.IPAddress, jumpIP)
+		want, admin := source[l.Scenario]
+		switch {
+		case admin && lo.IPAddress != want:
+			t.Errorf("%s network logon from %s; want %s", l.Scenario, lo.IPAddress, want)
+		case !admin && (lo.IPAddress == admins[0].IP || lo.IPAddress == admins[1].IP):
+			t.Errorf("%s network logon from admin host %s; want another", l.Scenario,
+				lo.IPAddress)
 		}
 	}
 	for _, s := range []string{ScenarioAdminPsExec, ScenarioRemoteDeploy, ScenarioPsExec,
