@@ -161,6 +161,49 @@ func TestMasterzenTransports(t *testing.T) {
 	}
 }
 
+// TestMasterzenRefusesBadCertificates checks that certificate verification
+// is real: a CA the client does not trust, or a name the certificate does
+// not carry, fails the TLS handshake.
+func TestMasterzenRefusesBadCertificates(t *testing.T) {
+	other, err := NewCA("another CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name  string
+		names []string // the certificate's names
+		ca    *CA      // the CA the client trusts; nil means the issuing one
+		want  string
+	}{
+		{name: "untrusted CA", names: []string{"127.0.0.1"}, ca: other,
+			want: "certificate signed by unknown authority"},
+		{name: "wrong name", names: []string{"ws01.lab.local"},
+			want: "doesn't contain any IP SANs"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ca, err := NewCA("svcharness test CA")
+			if err != nil {
+				t.Fatal(err)
+			}
+			tlsCfg, err := ca.ServerTLS(tc.names...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lab := startLab(t, Config{TLS: tlsCfg}, false)
+			lab.ca = ca
+			if tc.ca != nil {
+				lab.ca = tc.ca
+			}
+			_, _, _, err = lab.client(t, clientOpts{}).RunCmdWithContext(
+				ctxFor(t, 10*time.Second), "echo hi")
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v; want an error containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
 func TestMasterzenCommands(t *testing.T) {
 	lab := startLab(t, Config{AllowUnencrypted: true}, false)
 	c := lab.client(t, clientOpts{})

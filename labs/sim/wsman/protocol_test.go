@@ -1,6 +1,7 @@
 package wsman
 
 import (
+	"bytes"
 	"encoding/xml"
 	"io"
 	"net/http"
@@ -245,4 +246,57 @@ func TestDeleteEndsCommands(t *testing.T) {
 	if n := lab.srv.Shells(); n != 0 {
 		t.Errorf("shells after delete: got %d; want 0", n)
 	}
+}
+
+// TestReceiveFitsMaxEnvelopeSize checks that output is split so that every
+// Receive response fits the client's MaxEnvelopeSize.
+func TestReceiveFitsMaxEnvelopeSize(t *testing.T) {
+	lab := startLab(t, Config{AllowUnencrypted: true}, false)
+	for _, size := range []int{153600, 51200, 8192} {
+		p := *winrm.DefaultParameters
+		p.EnvelopeSize = size
+		shellID := post(t, lab.url, winrm.NewOpenShellRequest(lab.url, &p).String()).Body.ShellID
+		cmdID := post(t, lab.url, winrm.NewExecuteCommandRequest(lab.url, shellID,
+			"big 400000", nil, &p).String()).Body.CommandID
+		total := 0
+		for range 200 {
+			body := rawPost(t, lab.url, winrm.NewGetOutputRequest(lab.url, shellID, cmdID,
+				"stdout stderr", &p).String())
+			if len(body) > size {
+				t.Fatalf("MaxEnvelopeSize %d: response of %d bytes", size, len(body))
+			}
+			var stdout bytes.Buffer
+			done, _, err := winrm.ParseSlurpOutputErrResponse(string(body), &stdout, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			total += stdout.Len()
+			if done {
+				break
+			}
+		}
+		if total != 400000 {
+			t.Errorf("MaxEnvelopeSize %d: got %d bytes of output; want 400000", size, total)
+		}
+	}
+}
+
+func rawPost(t *testing.T, url, body string) []byte {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentTypeSOAP)
+	req.SetBasicAuth(testUser, testPassword)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
