@@ -88,6 +88,7 @@ func (r *psRun) block(b *psNode, out func([]any)) error {
 		if r.x.ctx.Err() != nil {
 			return &psExit{code: 1}
 		}
+		r.ok = true // $? describes the last statement
 		vals, err := r.statement(st)
 		if err != nil {
 			return err
@@ -200,6 +201,9 @@ func (r *psRun) pipeline(n *psNode, input []any) ([]any, error) {
 		if err != nil {
 			return nil, err
 		}
+	}
+	if last := n.kids[len(n.kids)-1]; last.kind != "command" {
+		r.ok = true // an expression succeeds whatever its operands did
 	}
 	return cur, nil
 }
