@@ -236,6 +236,12 @@ func (r *jsonRecord) str() (start, end int32, esc bool, err error) {
 	}
 	from := r.i + 1
 	for i := from; i < len(r.b); i++ {
+		for i < len(r.b) && jsonPlain[r.b[i]] {
+			i++ // the common bytes, one table load each
+		}
+		if i >= len(r.b) {
+			break
+		}
 		switch c := r.b[i]; {
 		case c == '"':
 			r.i = i + 1
@@ -253,6 +259,15 @@ func (r *jsonRecord) str() (start, end int32, esc bool, err error) {
 	}
 	return 0, 0, false, fmt.Errorf("%w: unterminated string", errJSONSyntax)
 }
+
+// jsonPlain marks the bytes a string body holds as they are: everything but
+// the quote, the backslash and control characters.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // appendJSONString appends the decoded form of a raw JSON string body.
 // Invalid escapes and lone surrogates become U+FFFD.
