@@ -38,7 +38,8 @@ OP is any, create, command, receive, send, signal or delete; KIND is auth
 (401), fault[=access-denied|internal|quota|shell-not-found|timeout] (HTTP 500
 WS-Management fault), timeout (Receive w:TimedOut), slow=DURATION, drop (close
 the connection) or hang (a command that never finishes). Examples:
-"receive:timeout*3", "any:slow=2s", "command:hang*1", "any:auth+10".
+"receive:timeout*3", "any:slow=2s", "command:hang*1", "any:auth+10". The
+rules are shared by every host, so TIMES and SKIP count across the lab.
 
 Exit codes: 0 after a clean shutdown; 2 for a usage error or when the lab
 cannot start.`
