@@ -16,7 +16,10 @@ type Credential struct {
 	Password string `yaml:"password"`
 }
 
+// String returns the user name with the password redacted.
 func (c Credential) String() string { return c.User + ":<redacted>" }
+
+// GoString is String for %#v.
 func (c Credential) GoString() string {
 	return "labs.Credential{User:" + c.User + ", Password:<redacted>}"
 }

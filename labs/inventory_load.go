@@ -29,6 +29,7 @@ type FieldError struct {
 	Msg          string
 }
 
+// Error formats the problem as file:line:column: path: message.
 func (e *FieldError) Error() string {
 	pos := e.File
 	if e.Line > 0 {

@@ -32,6 +32,7 @@ type Fault struct {
 	Provider string
 }
 
+// Error describes the fault with its subcode and WS-Management code.
 func (f *Fault) Error() string {
 	return fmt.Sprintf("ws-management fault %s (%d): %s", f.Subcode, f.WSMan, f.Reason)
 }
