@@ -52,6 +52,7 @@ func TestBuiltinCatalogCoversTheIssue(t *testing.T) {
 		{"service-connects-out", Malicious},
 		{"psexec-unapproved-host", Malicious},
 		{"vendor-msi-install", Benign},
+		{"vendor-binary-replaced", Malicious},
 		{"psexec-from-jump-host", Approved},
 		{"spooler-restart", Benign},
 		{"sc-query-qc", Benign},
@@ -71,20 +72,23 @@ func TestBuiltinCatalogCoversTheIssue(t *testing.T) {
 	}
 }
 
-// TestDefaultPolicyHoldsEveryApproval checks that each approval an approved
-// scenario names is declared in the policy that ships beside the catalog.
-// The policy's full validation is correlate's; here only the IDs matter.
+// TestDefaultPolicyHoldsEveryApproval checks that each approval or
+// allowlist entry a scenario expects to be suppressed by is declared in the
+// policy that ships beside the catalog. The policy's full validation is
+// correlate's; here only the IDs matter.
 func TestDefaultPolicyHoldsEveryApproval(t *testing.T) {
+	type entry struct {
+		ID string `yaml:"id"`
+	}
 	var pol struct {
-		Approvals []struct {
-			ID string `yaml:"id"`
-		} `yaml:"approvals"`
+		Approvals []entry `yaml:"approvals"`
+		Allowlist []entry `yaml:"allowlist"`
 	}
 	if err := yaml.Unmarshal(DefaultPolicy(), &pol); err != nil {
 		t.Fatalf("parse default policy: %v", err)
 	}
 	var ids []string
-	for _, a := range pol.Approvals {
+	for _, a := range append(pol.Approvals, pol.Allowlist...) {
 		ids = append(ids, a.ID)
 	}
 	c, err := Builtin()
