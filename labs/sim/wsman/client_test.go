@@ -238,6 +238,13 @@ func TestMasterzenCommands(t *testing.T) {
 			t.Errorf("got (%q, %d, %v); want (\"ONE\\r\\nTWO\\r\\n\", 0, nil)", out, code, err)
 		}
 	})
+	t.Run("stdin larger than one envelope", func(t *testing.T) {
+		const n = 3 << 20 // a payload upload: about twenty Send requests
+		out, _, code, err := c.RunWithContextWithString(ctx, "count", strings.Repeat("x", n))
+		if err != nil || code != 0 || out != strconv.Itoa(n)+"\r\n" {
+			t.Errorf("got (%q, %d, %v); want (\"%d\\r\\n\", 0, nil)", out, code, err, n)
+		}
+	})
 	t.Run("output larger than one envelope", func(t *testing.T) {
 		const n = 3<<20 + 17 // 3 MiB: about thirty Receive responses
 		out, _, code, err := c.RunCmdWithContext(ctx, "big "+strconv.Itoa(n))

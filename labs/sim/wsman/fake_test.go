@@ -23,6 +23,7 @@ import (
 //	big N              N bytes of a repeating pattern on stdout
 //	warn TEXT          TEXT on stderr, exit 1
 //	upper              stdin, upper-cased, on stdout
+//	count              the number of stdin bytes
 //	powershell -EncodedCommand B64   the decoded script on stdout
 //	whoami             the session user
 type fakeHost struct {
@@ -54,6 +55,12 @@ func (f *fakeHost) RunCommand(ctx context.Context, s sim.Session, cmdline string
 		for sc.Scan() {
 			fmt.Fprintf(stdout, "%s\r\n", strings.ToUpper(sc.Text()))
 		}
+	case "count":
+		n, err := io.Copy(io.Discard, stdin)
+		if err != nil {
+			return 1
+		}
+		fmt.Fprintf(stdout, "%d\r\n", n)
 	case "whoami":
 		fmt.Fprintf(stdout, "%s\r\n", strings.ToLower(s.User))
 	case "powershell", "powershell.exe":
