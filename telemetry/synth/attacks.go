@@ -75,7 +75,7 @@ func (g *Generator) randomName(n int, upper bool) string {
 // services.exe, its pipes, and the command it runs. One chain in five uses
 // -r to rename the service and pipes (MANIFEST pitfall 7).
 func (g *Generator) psexec(s *slot) {
-	target := g.randomHost()
+	target := g.target()
 	g.psexecChain(s, g.attackSource(target), target, ScenarioPsExec, true)
 }
 
@@ -197,7 +197,7 @@ const smbexecCommand = `%COMSPEC% /Q /c echo cd  ^> \\127.0.0.1\C$\__output 2^>^
 // service with a random name whose ImagePath is a %COMSPEC% echo … execute.bat
 // one-liner, and services.exe starting cmd.exe, which runs the batch file.
 func (g *Generator) smbexec(s *slot) {
-	h := g.randomHost()
+	h := g.target()
 	name := g.randomName(6+g.rng.IntN(3), true)
 	ep := g.begin(s, h, ScenarioSmbExec, true, name)
 	admin := h.newAccount(g, "admmig")
@@ -226,7 +226,7 @@ func (g *Generator) smbexec(s *slot) {
 // start; services.exe starts cmd.exe, which starts PowerShell, which writes
 // the marker file. 4697 names sc.exe as the client process.
 func (g *Generator) scComspec(s *slot) {
-	h := g.randomHost()
+	h := g.target()
 	name := g.arena.concat("ARTService", g.randomName(4, true))
 	ep := g.begin(s, h, ScenarioScComspec, true, name)
 	const payload = `powershell.exe -nop -w hidden -command ` +
@@ -249,7 +249,7 @@ func (g *Generator) scComspec(s *slot) {
 // notes M12): PowerShell creates the service key and its values directly; the
 // SCM logs nothing until the next boot.
 func (g *Generator) registryOnly(s *slot) {
-	h := g.randomHost()
+	h := g.target()
 	name := g.randomName(10, false)
 	ep := g.begin(s, h, ScenarioRegistryOnly, true, name)
 	key := g.arena.concat(`HKLM\System\CurrentControlSet\Services\`, name)
@@ -275,7 +275,7 @@ func (g *Generator) registryOnly(s *slot) {
 // M10/M11) and starts it: with sc.exe config (the write is services.exe's) or
 // with reg.exe add (the write is reg.exe's). Neither logs 7045 or 4697.
 func (g *Generator) imagePathHijack(s *slot) {
-	h := g.randomHost()
+	h := g.target()
 	ep := g.begin(s, h, ScenarioImagePathHijack, true, "Fax")
 	key := `HKLM\System\CurrentControlSet\Services\Fax\ImagePath`
 	shell := ep.processCreate(h.explorer, binCmd, `"C:\Windows\system32\cmd.exe"`, &h.user)
@@ -316,7 +316,7 @@ var binSandcat = vendorBin(`C:\Users\Public\s4ndc4t.exe`, "", "", "", "", "",
 // which starts the agent, which beacons to its server (the AN1185 leg of a
 // network connection from a process tied to a transient service).
 func (g *Generator) scRemote(s *slot) {
-	target := g.randomHost()
+	target := g.target()
 	src := g.attackSource(target)
 	ep := g.begin(s, target, ScenarioScRemote, true, "sandsvc")
 	su := ep.on(src)

@@ -22,20 +22,30 @@ const (
 // backgroundKinds weighs the benign episodes; most of the stream is single
 // process and network events, as in a real fleet.
 var backgroundKinds = []struct {
+	name   string
 	weight int
 	run    func(g *Generator, s *slot)
 }{
-	{40, (*Generator).processNoise},
-	{25, (*Generator).networkNoise},
-	{14, (*Generator).serviceState},
-	{10, (*Generator).svchostChild},
-	{3, (*Generator).windowsUpdate},
-	{2, (*Generator).userLogon},
-	{2, (*Generator).softwareInstall},
-	{2, (*Generator).defenderDriver},
-	{2, (*Generator).adminRestart},
-	{1, (*Generator).adminPsExec},
-	{1, (*Generator).remoteDeploy},
+	{ScenarioProcessNoise, 40, (*Generator).processNoise},
+	{ScenarioNetworkNoise, 25, (*Generator).networkNoise},
+	{ScenarioServiceState, 14, (*Generator).serviceState},
+	{ScenarioSvchostChild, 10, (*Generator).svchostChild},
+	{ScenarioWindowsUpdate, 3, (*Generator).windowsUpdate},
+	{ScenarioUserLogon, 2, (*Generator).userLogon},
+	{ScenarioSoftwareInstall, 2, (*Generator).softwareInstall},
+	{ScenarioDefenderDriver, 2, (*Generator).defenderDriver},
+	{ScenarioAdminRestart, 2, (*Generator).adminRestart},
+	{ScenarioAdminPsExec, 1, (*Generator).adminPsExec},
+	{ScenarioRemoteDeploy, 1, (*Generator).remoteDeploy},
+}
+
+// backgroundByName maps background scenario names to their episodes.
+func backgroundByName() map[string]func(g *Generator, s *slot) {
+	m := make(map[string]func(g *Generator, s *slot), len(backgroundKinds))
+	for _, k := range backgroundKinds {
+		m[k.name] = k.run
+	}
+	return m
 }
 
 var backgroundTotal = func() int {
@@ -61,6 +71,24 @@ func (g *Generator) background(s *slot) {
 // randomHost returns a host of the fleet.
 func (g *Generator) randomHost() *host { return pick(g.rng, g.hosts) }
 
+// target returns the host an episode happens on: the one Inject asked for,
+// else a random host.
+func (g *Generator) target() *host {
+	if g.forced != nil {
+		return g.forced
+	}
+	return g.randomHost()
+}
+
+// targetBesides returns the target of an episode run from src: the host
+// Inject asked for, else a random host other than src.
+func (g *Generator) targetBesides(src *host) *host {
+	if g.forced != nil {
+		return g.forced
+	}
+	return g.otherHost(src)
+}
+
 var userCommands = []struct {
 	bin *binary
 	cmd string
@@ -85,7 +113,7 @@ var systemCommands = []struct {
 // processNoise is one process start by the user's shell or by the Task
 // Scheduler's svchost.
 func (g *Generator) processNoise(s *slot) {
-	h := g.randomHost()
+	h := g.target()
 	ep := g.begin(s, h, ScenarioProcessNoise, false, "")
 	if g.rng.IntN(2) == 0 {
 		c := pick(g.rng, userCommands)
@@ -98,7 +126,7 @@ func (g *Generator) processNoise(s *slot) {
 
 // networkNoise is one outbound HTTPS connection or inbound RPC connection.
 func (g *Generator) networkNoise(s *slot) {
-	h := g.randomHost()
+	h := g.target()
 	ep := g.begin(s, h, ScenarioNetworkNoise, false, "")
 	port := 49152 + uint64(g.rng.IntN(16000))
 	if g.rng.IntN(3) > 0 {
@@ -113,7 +141,7 @@ func (g *Generator) networkNoise(s *slot) {
 // serviceState is a built-in service starting or stopping on its own
 // (trigger start, idle stop).
 func (g *Generator) serviceState(s *slot) {
-	h := g.randomHost()
+	h := g.target()
 	svc := pick(g.rng, hostServices)
 	ep := g.begin(s, h, ScenarioServiceState, false, svc.name)
 	state := "running"
@@ -125,7 +153,7 @@ func (g *Generator) serviceState(s *slot) {
 
 // svchostChild is services.exe starting a shared-process service host.
 func (g *Generator) svchostChild(s *slot) {
-	h := g.randomHost()
+	h := g.target()
 	svc := pick(g.rng, hostServices)
 	group := cmpOr(svc.group, "netsvcs")
 	ep := g.begin(s, h, ScenarioSvchostChild, false, svc.name)
@@ -137,7 +165,7 @@ func (g *Generator) svchostChild(s *slot) {
 // windowsUpdate is the servicing stack at work: services.exe starts
 // TrustedInstaller, which starts TiWorker; BITS changes start type.
 func (g *Generator) windowsUpdate(s *slot) {
-	h := g.randomHost()
+	h := g.target()
 	ep := g.begin(s, h, ScenarioWindowsUpdate, false, "TrustedInstaller")
 	ti := ep.processCreate(h.services, binTrustedInstaller, `C:\Windows\servicing\TrustedInstaller.exe`,
 		&h.machine)
@@ -155,7 +183,7 @@ func (g *Generator) windowsUpdate(s *slot) {
 // instance per template, named <template>_<LUID in hex> (4697, svchost -k
 // UnistackSvcGroup, type 0xe0) and started by services.exe.
 func (g *Generator) userLogon(s *slot) {
-	h := g.randomHost()
+	h := g.target()
 	h.user = h.newAccount(g, pick(g.rng, users))
 	ep := g.begin(s, h, ScenarioUserLogon, false, "")
 	ep.logon(&h.user, client{logonType: "2", ip: "127.0.0.1"})
@@ -192,7 +220,7 @@ func appendLowerHex(b []byte, v uint64) []byte {
 // binary, services.exe writes the key and logs 7045/4697 with msiexec as the
 // client, then starts the service.
 func (g *Generator) softwareInstall(s *slot) {
-	h := g.randomHost()
+	h := g.target()
 	v := pick(g.rng, vendorServices)
 	ep := g.begin(s, h, ScenarioSoftwareInstall, false, v.name)
 	msi := ep.processCreate(h.services, binMsiexec, `C:\Windows\system32\msiexec.exe /V`,
@@ -213,7 +241,7 @@ func (g *Generator) softwareInstall(s *slot) {
 // defenderDriver is Defender loading a scan driver: a random-looking
 // MpKsl<8 hex> kernel driver under ProgramData (system start, no account).
 func (g *Generator) defenderDriver(s *slot) {
-	h := g.randomHost()
+	h := g.target()
 	b := appendLowerHex(append(g.arena.builder(16), "MpKsl"...), uint64(g.rng.Uint32())|1<<31)
 	name := g.arena.done(b)
 	ep := g.begin(s, h, ScenarioDefenderDriver, false, name)
@@ -233,7 +261,7 @@ func (g *Generator) defenderDriver(s *slot) {
 // notes B3): net → net1, 7036 stopped then running, services.exe starting the
 // service's own binary.
 func (g *Generator) adminRestart(s *slot) {
-	h := g.randomHost()
+	h := g.target()
 	ep := g.begin(s, h, ScenarioAdminRestart, false, "Spooler")
 	shell := ep.processCreate(h.explorer, binCmd, `"C:\Windows\system32\cmd.exe"`, &h.user)
 	for _, verb := range []string{"stop", "start"} {
@@ -258,7 +286,7 @@ const (
 
 // adminPsExec is an administrator running PsExec from the jump host.
 func (g *Generator) adminPsExec(s *slot) {
-	g.psexecChain(s, g.jump, g.otherHost(g.jump), ScenarioAdminPsExec, false)
+	g.psexecChain(s, g.jump, g.targetBesides(g.jump), ScenarioAdminPsExec, false)
 }
 
 const pdqRunner = `C:\Windows\AdminArsenal\PDQDeployRunner\service-1\PDQDeployRunner-1.exe`
@@ -271,7 +299,7 @@ var binPDQRunner = vendorBin(pdqRunner, "19.3.520.0", "PDQ Deploy Runner", "PDQ 
 // services.exe, and runs msiexec; then it stops.
 func (g *Generator) remoteDeploy(s *slot) {
 	j := g.mgmt
-	h := g.otherHost(j)
+	h := g.targetBesides(j)
 	ep := g.begin(s, h, ScenarioRemoteDeploy, false, "PDQDeployRunner-1")
 	admin := h.newAccount(g, "svc_pdq")
 	port := 49152 + uint64(g.rng.IntN(16000))

@@ -107,11 +107,13 @@ type Generator struct {
 	attacks       []attackFunc
 
 	slots      []slot
-	held       []held // duplicates and late events waiting for delivery
-	lateEvents uint64 // MaxLateness in events of the stream
-	n          uint64 // events emitted so far
-	chains     uint64 // episodes started so far
-	nextAttack uint64 // event count at which the next attack chain starts
+	injected   []*slot // chains queued by Inject, emitted before anything else
+	forced     *host   // the target Inject asked for, while it builds a chain
+	held       []held  // duplicates and late events waiting for delivery
+	lateEvents uint64  // MaxLateness in events of the stream
+	n          uint64  // events emitted so far
+	chains     uint64  // episodes started so far
+	nextAttack uint64  // event count at which the next attack chain starts
 }
 
 // slot is one episode under way: its label and the events not yet emitted.
@@ -269,9 +271,19 @@ func (g *Generator) dueHeld() int {
 	return best
 }
 
-// fresh emits the next event of a running episode, starting one when the
-// chosen slot is empty.
+// fresh emits the next event of an injected chain, or else of a running
+// episode, starting one when the chosen slot is empty.
 func (g *Generator) fresh() (*telemetry.Event, Label) {
+	for len(g.injected) > 0 {
+		s := g.injected[0]
+		if s.pos < len(s.pending) {
+			p := s.pending[s.pos]
+			s.pos++
+			g.emit(p)
+			return p.ev, s.label
+		}
+		g.injected = g.injected[1:]
+	}
 	s := &g.slots[g.rng.IntN(len(g.slots))]
 	for s.pos == len(s.pending) {
 		s.pending, s.pos = s.pending[:0], 0
@@ -313,6 +325,42 @@ func (g *Generator) emit(p pend) {
 			e.Fields[i].Value = utc
 		}
 	}
+}
+
+// ErrUnknownScenario is returned by Inject for a name that is not a scenario.
+var ErrUnknownScenario = errors.New("unknown scenario")
+
+// ErrUnknownHost is returned by Inject for a host that is not in the fleet.
+var ErrUnknownHost = errors.New("unknown host")
+
+// Inject queues one episode of scenario (any attack of Scenarios or any
+// background scenario, such as ScenarioAdminPsExec) on the host whose
+// canonical key is hostKey ("" for a random one). Its events come next, in
+// order and without other events between them, ahead of the regular
+// stream; chains injected one after another follow each other. Tests use it
+// to build exact sequences: an approved PsExec, then an attacker's PsExec
+// on the same host.
+func (g *Generator) Inject(scenario, hostKey string) error {
+	run := attackByName[scenario]
+	if run == nil {
+		run = backgroundByName()[scenario]
+	}
+	if run == nil {
+		return fmt.Errorf("inject %q: %w", scenario, ErrUnknownScenario)
+	}
+	g.forced = nil
+	if hostKey != "" {
+		i := slices.IndexFunc(g.hosts, func(h *host) bool { return h.key == hostKey })
+		if i < 0 {
+			return fmt.Errorf("inject %s on %q: %w", scenario, hostKey, ErrUnknownHost)
+		}
+		g.forced = g.hosts[i]
+	}
+	s := &slot{}
+	run(g, s)
+	g.forced = nil
+	g.injected = append(g.injected, s)
+	return nil
 }
 
 // Reader returns a telemetry.Reader over the next n events of the stream,

@@ -493,3 +493,44 @@ func TestRemoteAdministrationComesFromAdminHosts(t *testing.T) {
 		}
 	}
 }
+
+func TestInject(t *testing.T) {
+	g, err := New(Config{Hosts: 6, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 50 {
+		g.Next()
+	}
+	if err := g.Inject(ScenarioAdminPsExec, "ws0003"); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Inject(ScenarioPsExec, "ws0003"); err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for range 400 {
+		e, l := g.Next()
+		if l.Scenario != ScenarioAdminPsExec && l.Scenario != ScenarioPsExec {
+			break // the injected chains come first, then the regular stream
+		}
+		if len(order) == 0 || order[len(order)-1] != l.Scenario {
+			order = append(order, l.Scenario)
+		}
+		if l.Host != "ws0003" {
+			t.Errorf("injected %s targets %s; want ws0003", l.Scenario, l.Host)
+		}
+		if e.HostKey != "ws0003" && l.Scenario == ScenarioAdminPsExec && e.HostKey != "jump01" {
+			t.Errorf("admin_psexec event on %s; want ws0003 or jump01", e.HostKey)
+		}
+	}
+	if want := []string{ScenarioAdminPsExec, ScenarioPsExec}; !slices.Equal(order, want) {
+		t.Errorf("injected chains came as %v; want %v, each whole", order, want)
+	}
+	if err := g.Inject("teleport", ""); !errors.Is(err, ErrUnknownScenario) {
+		t.Errorf("Inject(teleport) error = %v; want ErrUnknownScenario", err)
+	}
+	if err := g.Inject(ScenarioPsExec, "nohost"); !errors.Is(err, ErrUnknownHost) {
+		t.Errorf("Inject(psexec, nohost) error = %v; want ErrUnknownHost", err)
+	}
+}
