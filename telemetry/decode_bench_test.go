@@ -1,11 +1,16 @@
 package telemetry
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
+
+	"github.com/svcharness/svcharness/internal/dataset"
 )
 
 // The benchmarks decode the same bytes twice in one run: with svcharness's
@@ -36,10 +41,24 @@ func reportRate(b *testing.B, corpus []byte, records int) {
 	}
 }
 
+// BenchmarkDecodeXML decodes Get-WinEvent ToXml() records (our fixture,
+// repeated) and, when the corpus is present, libevtx's pretty rendering of
+// a real Sysmon log.
 func BenchmarkDecodeXML(b *testing.B) {
 	corpus, _ := benchCorpus(b, "toxml-oneline.xml")
+	benchXML(b, "toxml", corpus)
+	if dir, ok := dataset.Locate(); ok {
+		path := filepath.Join(dir, "derived-xml", "omerbenamram-evtx__sysmon.xml")
+		real, err := os.ReadFile(path)
+		if err == nil {
+			benchXML(b, "evtxexport", bytes.Repeat(real, 4))
+		}
+	}
+}
+
+func benchXML(b *testing.B, name string, corpus []byte) {
 	records := bytes.Count(corpus, []byte("<Event "))
-	b.Run("svcharness", func(b *testing.B) {
+	b.Run(name+"/svcharness", func(b *testing.B) {
 		for b.Loop() {
 			n := drain(b, NewXMLReader("bench.xml", bytes.NewReader(corpus)))
 			if n != records {
@@ -48,7 +67,7 @@ func BenchmarkDecodeXML(b *testing.B) {
 		}
 		reportRate(b, corpus, records)
 	})
-	b.Run("encoding_xml", func(b *testing.B) {
+	b.Run(name+"/encoding_xml", func(b *testing.B) {
 		for b.Loop() {
 			if n := baselineXML(b, corpus); n != records {
 				b.Fatalf("got %d events; want %d", n, records)
@@ -142,24 +161,57 @@ func BenchmarkDecodeNDJSON(b *testing.B) {
 		{"nxlog", "nxlog.ndjson", func() any { return new(map[string]any) }},
 	} {
 		corpus, records := benchCorpus(b, tc.fixture)
-		b.Run(tc.name+"/svcharness", func(b *testing.B) {
-			for b.Loop() {
-				n := drain(b, NewJSONReader("bench.json", bytes.NewReader(corpus)))
-				if n != records {
-					b.Fatalf("got %d events; want %d", n, records)
-				}
-			}
-			reportRate(b, corpus, records)
-		})
-		b.Run(tc.name+"/encoding_json", func(b *testing.B) {
-			for b.Loop() {
-				if n := baselineJSON(b, corpus, tc.target); n != records {
-					b.Fatalf("got %d events; want %d", n, records)
-				}
-			}
-			reportRate(b, corpus, records)
-		})
+		benchNDJSON(b, tc.name, corpus, records, tc.target)
 	}
+	if corpus := mordorCorpus(b); corpus != nil {
+		records := bytes.Count(corpus, []byte("\n"))
+		benchNDJSON(b, "mordor", corpus, records, func() any { return new(map[string]any) })
+	}
+}
+
+// mordorCorpus is the JSON of a real NXLog-flattened recording, when the
+// corpus is present.
+func mordorCorpus(b *testing.B) []byte {
+	dir, ok := dataset.Locate()
+	if !ok {
+		return nil
+	}
+	zr, err := zip.OpenReader(filepath.Join(dir, "Security-Datasets", "datasets", "atomic",
+		"windows", "lateral_movement", "host", "empire_psexec_dcerpc_tcp_svcctl.zip"))
+	if err != nil || len(zr.File) == 0 {
+		return nil
+	}
+	defer zr.Close()
+	rc, err := zr.File[0].Open()
+	if err != nil {
+		return nil
+	}
+	defer rc.Close()
+	corpus, err := io.ReadAll(io.LimitReader(rc, 64<<20))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return corpus
+}
+
+func benchNDJSON(b *testing.B, name string, corpus []byte, records int, target func() any) {
+	b.Run(name+"/svcharness", func(b *testing.B) {
+		for b.Loop() {
+			n := drain(b, NewJSONReader("bench.json", bytes.NewReader(corpus)))
+			if n != records {
+				b.Fatalf("got %d events; want %d", n, records)
+			}
+		}
+		reportRate(b, corpus, records)
+	})
+	b.Run(name+"/encoding_json", func(b *testing.B) {
+		for b.Loop() {
+			if n := baselineJSON(b, corpus, target); n != records {
+				b.Fatalf("got %d events; want %d", n, records)
+			}
+		}
+		reportRate(b, corpus, records)
+	})
 }
 
 // ecsPlainEvent is the baseline's target for Winlogbeat/ECS records.
