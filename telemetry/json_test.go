@@ -263,3 +263,13 @@ func TestJSONReaderElasticsearchExport(t *testing.T) {
 			"stays a field", ev.Time, fieldNames(ev))
 	}
 }
+
+func TestJSONReaderPrettyObjectsWithoutArray(t *testing.T) {
+	in := "{\n  \"EventID\": 7045,\n  \"Channel\": \"System\"\n}\n{\n  \"EventID\": 7036,\n" +
+		"  \"Channel\": \"System\", \"x\": \"a } { b\"\n}\n"
+	evs, skips, end := decodeAll(t, NewJSONReader("p.json", strings.NewReader(in)))
+	if len(evs) != 2 || len(skips) != 0 || end != nil || evs[1].Value("x") != "a } { b" {
+		t.Fatalf("got %d events, skips %v, end %v; want 2 events framed by braces", len(evs),
+			skips, end)
+	}
+}
