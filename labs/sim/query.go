@@ -27,7 +27,10 @@ func compileXPath(q string, now time.Time) (func(*Record) bool, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p.i != len(p.toks) {
+	if p.i > len(p.toks) {
+		return nil, fmt.Errorf("unexpected end of query")
+	}
+	if p.i < len(p.toks) {
 		return nil, fmt.Errorf("unexpected %q", p.toks[p.i])
 	}
 	return f, nil
