@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/pem"
 	"errors"
+	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -198,7 +200,9 @@ func TestInterruptIsErrInterrupted(t *testing.T) {
 
 func TestTLSIsVerified(t *testing.T) {
 	f := newFake(t)
-	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(f.serve))
+	tlsSrv := httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is expected
+	tlsSrv.StartTLS()
 	defer tlsSrv.Close()
 	tgt := f.target()
 	tgt.Endpoint = tlsSrv.URL + "/wsman"
