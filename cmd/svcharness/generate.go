@@ -19,7 +19,8 @@ import (
 
 const generateUsage = `
 Usage: svcharness generate [--hosts N] [--rate N] [--count N | --duration D]
-                           [--attacks-every N] [--attacks LIST] [--seed N]
+                           [--attacks-every N] [--attacks LIST] [--admin-every N]
+                           [--seed N]
                            [--duplicate-every N] [--late-every N --max-lateness D]
                            [--start TIME] [--format json|xml] [--labels FILE]
 
@@ -100,6 +101,8 @@ func parseGenerateArgs(args []string, stderr io.Writer) (generateConfig, error) 
 		"inject one attack chain per about this many `events` (0: none)")
 	fs.StringVar(&attacks, "attacks", "", "comma-separated attack `scenarios` (default: all: "+
 		strings.Join(synth.Scenarios(), ",")+")")
+	fs.IntVar(&cfg.synth.AdminEvery, "admin-every", 2000, "start one benign service-touching "+
+		"episode (install, logon, update, approved PsExec…) per about `N` events (-1: none)")
 	fs.IntVar(&cfg.synth.DuplicateEvery, "duplicate-every", 0,
 		"deliver about one event in `N` twice (0: never)")
 	fs.IntVar(&cfg.synth.LateEvery, "late-every", 0,

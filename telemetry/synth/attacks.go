@@ -16,10 +16,9 @@ var attackByName = map[string]attackFunc{
 	ScenarioScRemote:        (*Generator).scRemote,
 }
 
-// attackGap returns the number of events until the next attack chain: about
-// AttackEvery, with jitter so chains do not fall on exact multiples.
-func (g *Generator) attackGap() uint64 {
-	every := g.cfg.AttackEvery
+// gap returns a number of events of about every, with jitter so that
+// episodes do not fall on exact multiples.
+func gap(g *Generator, every int) uint64 {
 	return uint64(every/2 + 1 + g.rng.IntN(every))
 }
 
@@ -27,7 +26,7 @@ func (g *Generator) attackGap() uint64 {
 // one is due, else background.
 func (g *Generator) startEpisode(s *slot) {
 	if g.cfg.AttackEvery > 0 && g.n >= g.nextAttack {
-		g.nextAttack = g.n + g.attackGap()
+		g.nextAttack = g.n + gap(g, g.cfg.AttackEvery)
 		pick(g.rng, g.attacks)(g, s)
 		return
 	}

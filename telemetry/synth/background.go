@@ -1,6 +1,8 @@
 package synth
 
 import (
+	"slices"
+
 	"github.com/svcharness/svcharness/telemetry"
 )
 
@@ -19,19 +21,27 @@ const (
 	ScenarioAdminRestart    = "admin_restart"    // net stop / net start of a service
 )
 
-// backgroundKinds weighs the benign episodes; most of the stream is single
-// process and network events, as in a real fleet.
-var backgroundKinds = []struct {
+// backgroundKind is a benign episode and its weight among its class.
+type backgroundKind struct {
 	name   string
 	weight int
 	run    func(g *Generator, s *slot)
-}{
-	{ScenarioProcessNoise, 40, (*Generator).processNoise},
-	{ScenarioNetworkNoise, 25, (*Generator).networkNoise},
-	{ScenarioServiceState, 14, (*Generator).serviceState},
-	{ScenarioSvchostChild, 10, (*Generator).svchostChild},
+}
+
+// noiseKinds are the one- or two-event episodes that make up most of a real
+// fleet's telemetry.
+var noiseKinds = []backgroundKind{
+	{ScenarioProcessNoise, 50, (*Generator).processNoise},
+	{ScenarioNetworkNoise, 32, (*Generator).networkNoise},
+	{ScenarioServiceState, 12, (*Generator).serviceState},
+	{ScenarioSvchostChild, 6, (*Generator).svchostChild},
+}
+
+// adminKinds are the benign episodes that touch services the way attacks
+// do; one starts about every Config.AdminEvery events.
+var adminKinds = []backgroundKind{
 	{ScenarioWindowsUpdate, 3, (*Generator).windowsUpdate},
-	{ScenarioUserLogon, 2, (*Generator).userLogon},
+	{ScenarioUserLogon, 3, (*Generator).userLogon},
 	{ScenarioSoftwareInstall, 2, (*Generator).softwareInstall},
 	{ScenarioDefenderDriver, 2, (*Generator).defenderDriver},
 	{ScenarioAdminRestart, 2, (*Generator).adminRestart},
@@ -41,25 +51,27 @@ var backgroundKinds = []struct {
 
 // backgroundByName maps background scenario names to their episodes.
 func backgroundByName() map[string]func(g *Generator, s *slot) {
-	m := make(map[string]func(g *Generator, s *slot), len(backgroundKinds))
-	for _, k := range backgroundKinds {
+	m := map[string]func(g *Generator, s *slot){}
+	for _, k := range append(slices.Clone(noiseKinds), adminKinds...) {
 		m[k.name] = k.run
 	}
 	return m
 }
 
-var backgroundTotal = func() int {
-	t := 0
-	for _, k := range backgroundKinds {
-		t += k.weight
-	}
-	return t
-}()
-
-// background starts a benign episode chosen by weight.
+// background starts a benign episode: an administrative one when one is
+// due, else noise.
 func (g *Generator) background(s *slot) {
-	r := g.rng.IntN(backgroundTotal)
-	for _, k := range backgroundKinds {
+	kinds := noiseKinds
+	if g.cfg.AdminEvery > 0 && g.n >= g.nextAdmin {
+		g.nextAdmin = g.n + gap(g, g.cfg.AdminEvery)
+		kinds = adminKinds
+	}
+	total := 0
+	for _, k := range kinds {
+		total += k.weight
+	}
+	r := g.rng.IntN(total)
+	for _, k := range kinds {
 		if r < k.weight {
 			k.run(g, s)
 			return

@@ -24,6 +24,14 @@ type Config struct {
 	// AttackEvery injects one attack chain per this many events on average
 	// (0: none). Chains are spread with jitter, not at exact multiples.
 	AttackEvery int
+	// AdminEvery starts one benign episode that touches services the way
+	// attacks do (a software install, a logon with its per-user services, a
+	// Windows Update run, a Defender driver, a service restart, an approved
+	// PsExec or deployment) per this many events on average (default 2000;
+	// -1: none). The rest of the stream is process, network and service
+	// state noise. Real fleets see far fewer per event; the default keeps
+	// look-alikes frequent enough to matter in a short stream.
+	AdminEvery int
 	// Attacks restricts the injected chains to these scenarios (default: all of
 	// Scenarios()).
 	Attacks []string
@@ -114,6 +122,7 @@ type Generator struct {
 	n          uint64  // events emitted so far
 	chains     uint64  // episodes started so far
 	nextAttack uint64  // event count at which the next attack chain starts
+	nextAdmin  uint64  // event count at which the next administrative episode starts
 }
 
 // slot is one episode under way: its label and the events not yet emitted.
@@ -162,7 +171,10 @@ func New(cfg Config) (*Generator, error) {
 		g.mgmt = g.hosts[len(g.hosts)-2]
 	}
 	if cfg.AttackEvery > 0 {
-		g.nextAttack = g.attackGap()
+		g.nextAttack = gap(g, cfg.AttackEvery)
+	}
+	if cfg.AdminEvery > 0 {
+		g.nextAdmin = gap(g, cfg.AdminEvery)
 	}
 	g.lateEvents = max(1, uint64(cfg.MaxLateness.Seconds()*cfg.EventsPerSecond))
 	return g, nil
@@ -171,6 +183,7 @@ func New(cfg Config) (*Generator, error) {
 // fill checks c and sets its defaults.
 func (c *Config) fill() error {
 	if c.Hosts < 0 || c.EventsPerSecond < 0 || c.AttackEvery < 0 || c.Concurrency < 0 ||
+		c.AdminEvery < -1 ||
 		c.DuplicateEvery < 0 || c.LateEvery < 0 || c.MaxLateness < 0 {
 		return fmt.Errorf("%w: negative count, rate, interval or lateness", ErrConfig)
 	}
@@ -180,6 +193,7 @@ func (c *Config) fill() error {
 	c.Hosts = cmpOr(c.Hosts, 10)
 	c.EventsPerSecond = cmpOr(c.EventsPerSecond, 1000)
 	c.Concurrency = cmpOr(c.Concurrency, 8)
+	c.AdminEvery = cmpOr(c.AdminEvery, 2000)
 	c.Domain = cmpOr(c.Domain, "lab.local")
 	if c.Start.IsZero() {
 		c.Start = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)

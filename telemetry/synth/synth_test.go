@@ -534,3 +534,26 @@ func TestInject(t *testing.T) {
 		t.Errorf("Inject(psexec, nohost) error = %v; want ErrUnknownHost", err)
 	}
 }
+
+func TestAdminRate(t *testing.T) {
+	admin := map[string]bool{ScenarioWindowsUpdate: true, ScenarioUserLogon: true,
+		ScenarioSoftwareInstall: true, ScenarioDefenderDriver: true, ScenarioAdminRestart: true,
+		ScenarioAdminPsExec: true, ScenarioRemoteDeploy: true}
+	count := func(every int) int {
+		_, labels := generate(t, Config{AdminEvery: every, Seed: 6}, 100000)
+		chains := map[uint64]bool{}
+		for _, l := range labels {
+			if admin[l.Scenario] {
+				chains[l.Chain] = true
+			}
+		}
+		return len(chains)
+	}
+	if got := count(1000); got < 70 || got > 130 {
+		t.Errorf("%d administrative episodes in 100000 events with AdminEvery 1000; want about 100",
+			got)
+	}
+	if got := count(-1); got != 0 {
+		t.Errorf("%d administrative episodes with AdminEvery -1; want none", got)
+	}
+}
