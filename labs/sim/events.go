@@ -348,6 +348,29 @@ func (h *Host) logServiceInstall(s *Service, by *caller) {
 	h.securityActivity(4697, version4697, 12289, h.servicesProc.PID, s4)
 }
 
+// logStartFailure writes the System errors of a failed start: 7009 for a
+// timeout, then 7000 with the error as a message insert (%%1053, %%2).
+func (h *Host) logStartFailure(s *Service, code int, timeout bool) {
+	bin := utf16Hex(s.Name)
+	if timeout {
+		var d fields
+		d.add("param1", u64(uint64(serviceStartTimeout.Milliseconds())))
+		d.add("param2", s.displayOrName())
+		h.scmError(7009, d, bin)
+	}
+	var d fields
+	d.add("param1", s.displayOrName())
+	d.add("param2", "%%"+u64(uint64(code)))
+	h.scmError(7000, d, bin)
+}
+
+func (h *Host) scmError(id uint32, data fields, binary string) {
+	h.scmEvent(id, "", data, binary)
+	log := h.logs[telemetry.ChannelSystem]
+	r := log.records[len(log.records)-1]
+	r.Level, r.Qualifiers = 2, "49152"
+}
+
 // logServiceState writes System 7036.
 func (h *Host) logServiceState(s *Service, state string, code int) {
 	var d fields

@@ -28,8 +28,8 @@ import (
 // Versions written: Sysmon schema 4.22 layout (Sysmon 10.x: RuleName first,
 // OriginalFileName in event 1, no User in 11-13, no ParentUser in 1);
 // Security 4688 version 2, 4697 version 0 (pre-1903, without
-// ClientProcessId), 4624 version 2, 5145 version 0; System 7036, 7040 and
-// 7045 version 0.
+// ClientProcessId), 4624 version 2, 5145 version 0; System 7000, 7009,
+// 7036, 7040 and 7045 version 0.
 
 type fidelityCase struct {
 	key     string // Channel:ID as telemetry.Event.Key
@@ -80,6 +80,8 @@ var fidelityCases = []fidelityCase{
 	{key: "Security:4688", version: 2, file: psexecRemote},
 	{key: "Security:4697", version: 0, file: psexecRemote},
 	{key: "Security:5145", version: 0, file: psexecRemote},
+	{key: "System:7000", version: 0, file: tchopper},
+	{key: "System:7009", version: 0, file: tchopper},
 	{key: "System:7036", version: 0, file: tchopper},
 	{key: "System:7040", version: 0, file: omerSystem},
 	{key: "System:7045", version: 0, file: remoteSvc},
@@ -131,6 +133,8 @@ func simulatedRecords(t *testing.T) map[string]string {
 		`10.10.0.250:8443 --run r1" start= demand`, 0)
 	mustRun(t, dst, "sc.exe start Canary", 0)
 	mustRun(t, dst, "sc.exe config BITS start= auto", 0)
+	mustRun(t, dst, `sc.exe create Shell binPath= "cmd.exe /c echo x"`, 0)
+	mustRun(t, dst, "sc.exe start Shell", 1053)
 	out := map[string]string{}
 	for _, r := range dst.Events(Filter{}) {
 		ev := telemetry.Event{Channel: r.Channel, EventID: r.EventID}

@@ -185,6 +185,7 @@ func (h *Host) scmStart(c *caller, name string, args []string) (*Service, error)
 	cmdline := expandEnv(s.ImagePath, env)
 	image, ok := h.serviceImage(cmdline, env)
 	if !ok {
+		h.logStartFailure(s, 2, false)
 		return s, winErr(2)
 	}
 	f := h.file(image)
@@ -200,6 +201,7 @@ func (h *Host) scmStart(c *caller, name string, args []string) (*Service, error)
 	}
 	h.runServiceProcess(p, prog)
 	h.advance(serviceStartTimeout)
+	h.logStartFailure(s, 1053, true)
 	return s, winErr(1053)
 }
 
