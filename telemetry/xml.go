@@ -185,16 +185,14 @@ func (x *XMLReader) skipPast(from int, end string) {
 	}
 }
 
-// isEventStart reports whether d begins with an <Event start tag (and not
-// <EventData or <Events).
-//
-// TODO(xml): a namespace-prefixed <e:Event> is not recognised; no Windows
-// tool writes one, but a hand-made export could.
+// isEventStart reports whether d begins with an <Event> start tag, with or
+// without a namespace prefix (and not <EventData> or <Events>).
 func isEventStart(d []byte) bool {
-	if len(d) < 7 || !bytes.HasPrefix(d, []byte("<Event")) {
+	n := nameEnd(d, 1)
+	if n <= 1 || n >= len(d) || string(localName(d[1:n])) != "Event" {
 		return false
 	}
-	switch d[6] {
+	switch d[n] {
 	case ' ', '\t', '\r', '\n', '>', '/':
 		return true
 	}
@@ -563,7 +561,7 @@ func (p *xmlParser) startTag() (xmlToken, error) {
 	if p.depth+1 >= MaxDepth {
 		return t, ErrTooDeep
 	}
-	if p.inEvent && string(t.name) == "Event" {
+	if p.inEvent && string(localName(t.name)) == "Event" {
 		// Events never nest; failing here keeps resynchronisation linear.
 		return t, errors.New("<Event> inside an event")
 	}

@@ -203,6 +203,9 @@ func TestXMLReaderBadInput(t *testing.T) {
 		{"unterminated attribute", "<Event><System><Provider Name='x/></System>" + goodXML,
 			1, 1, "attribute"},
 		{"not XML events at all", "hello <b>world</b>", 0, 0, ""},
+		{"namespace prefixes", "<e:Events xmlns:e='x'>" + strings.NewReplacer("<Event ",
+			"<e:Event ", "</Event>", "</e:Event>", "<System>", "<e:System>", "</System>",
+			"</e:System>").Replace(goodXML) + "</e:Events>", 1, 0, ""},
 		{"empty input", "", 0, 0, ""},
 	}
 	for _, tc := range tests {
