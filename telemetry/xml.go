@@ -105,7 +105,7 @@ func (x *XMLReader) seekEvent() error {
 			continue
 		}
 		switch {
-		case isEventStart(d):
+		case isEventStart(d, x.w.eof):
 			x.resyncing = false
 			return nil
 		case bytes.HasPrefix(d, []byte("<!--")):
@@ -187,10 +187,13 @@ func (x *XMLReader) skipPast(from int, end string) {
 
 // isEventStart reports whether d begins with an <Event> start tag, with or
 // without a namespace prefix (and not <EventData> or <Events>).
-func isEventStart(d []byte) bool {
+func isEventStart(d []byte, eof bool) bool {
 	n := nameEnd(d, 1)
-	if n <= 1 || n >= len(d) || string(localName(d[1:n])) != "Event" {
+	if n <= 1 || string(localName(d[1:n])) != "Event" {
 		return false
+	}
+	if n >= len(d) {
+		return eof // a record cut off in its tag: decoding reports it
 	}
 	switch d[n] {
 	case ' ', '\t', '\r', '\n', '>', '/':

@@ -183,6 +183,7 @@ func TestXMLReaderBadInput(t *testing.T) {
 			"<Event><System><EventID>1</EventID></System><EventData><Data Name='a'>x</Dat>" +
 			"</EventData></Event>\n" + goodXML, 2, 1, "end tag </Dat>"},
 		{"truncated last record", goodXML + goodXML[:100], 1, 1, "unexpected EOF"},
+		{"truncated in the Event tag", goodXML + "<Event", 1, 1, "unexpected EOF"},
 		{"doctype with entity is rejected, never expanded",
 			`<!DOCTYPE x [<!ENTITY a "AAAA">]>` + "\n" +
 				strings.Replace(goodXML, ">ok<", ">&a;<", 1) + goodXML,
