@@ -1,0 +1,109 @@
+//go:build simlab
+
+// This test drives the whole built-in catalog through the simulated lab
+// (labs/sim behind labs/sim/wsman) over real WinRM. It is behind the simlab
+// tag because it tests two packages at once; CI runs it with
+// go test -tags simlab ./emulate.
+
+package emulate
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/svcharness/svcharness/labs/sim"
+	"github.com/svcharness/svcharness/labs/sim/wsman"
+	"github.com/svcharness/svcharness/scenarios"
+)
+
+// simLab starts one simulated host per catalog role and returns a runner
+// for them and the role binding.
+func simLab(t *testing.T) (*WinRM, map[string]string) {
+	t.Helper()
+	roles := map[string]string{"target": "TARGET01", "attacker": "ATTACKER01",
+		"jump": "JUMP01", "mgmt": "MGMT01"}
+	var hcs []sim.HostConfig
+	for _, h := range roles {
+		hcs = append(hcs, sim.HostConfig{Name: h})
+	}
+	lab, err := sim.NewLab(sim.LabConfig{Hosts: hcs, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var targets []Target
+	for _, h := range roles {
+		srv, err := wsman.New(wsman.Config{Commander: lab.Host(h), User: `LAB\harness`,
+			Password: "lab-only-secret", ComputerName: h, AllowUnencrypted: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		url, err := srv.Start("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { srv.Close() })
+		targets = append(targets, Target{Name: h, Endpoint: url, Auth: AuthBasic,
+			User: `LAB\harness`, Password: "lab-only-secret"})
+	}
+	w, err := NewWinRM(targets, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w, roles
+}
+
+// TestCatalogRunsOnSimulatedLab runs every scenario, one after another on
+// one lab, and requires each to run as written (every step's exit code as
+// expected) and to leave nothing behind (every cleanup check passes).
+func TestCatalogRunsOnSimulatedLab(t *testing.T) {
+	w, roles := simLab(t)
+	cat, err := scenarios.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := scenarios.NewRand(11)
+	payload := func(scenarios.PlannedPayload) ([]byte, error) {
+		return []byte(strings.Repeat("MZ canary stand-in ", 2000)), nil
+	}
+	for _, s := range cat.All() {
+		p, err := s.Render(scenarios.Binding{RunID: scenarios.NewRunID(rng), Hosts: roles,
+			Sink: "10.10.0.250:8443"}, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := Execute(context.Background(), w, p, payload, ExecOptions{})
+		if err := o.Err(); err != nil {
+			t.Errorf("%s:\n%v", s.ID, err)
+		}
+	}
+}
+
+// TestLeftoversAreFoundOnSimulatedLab skips a scenario's cleanup and
+// expects verification to find what it left.
+func TestLeftoversAreFoundOnSimulatedLab(t *testing.T) {
+	w, roles := simLab(t)
+	cat, err := scenarios.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := cat.Lookup("sc-config-hijack")
+	p, err := s.Render(scenarios.Binding{RunID: "0123456789ab", Hosts: roles}, scenarios.NewRand(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Cleanup = nil
+	o := Execute(context.Background(), w, p, func(scenarios.PlannedPayload) ([]byte, error) {
+		return []byte("MZ"), nil
+	}, ExecOptions{})
+	if o.StepsErr != nil {
+		t.Fatalf("steps: %v", o.StepsErr)
+	}
+	msg := o.Err().Error()
+	for _, want := range []string{`value_is HKLM\SYSTEM\CurrentControlSet\Services\Fax`,
+		"file_absent C:\\Users\\Public\\"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("verification missed %q:\n%s", want, msg)
+		}
+	}
+}
