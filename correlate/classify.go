@@ -7,6 +7,28 @@ import (
 // finding is one reason a binary or name is abnormal.
 type finding string
 
+// classifyCacheSize bounds the engine's memo of nonstandard results: fleets
+// install the same few binaries and start the same svchost command lines
+// over and over.
+const classifyCacheSize = 8192
+
+// nonstandardCached memoises nonstandard for hosts that define no svchost
+// group of their own (the result then depends on the path alone).
+func (e *Engine) nonstandardCached(h *hostState, path string) []finding {
+	if len(h.groups) > 0 {
+		return nonstandard(path, h.groups)
+	}
+	if f, ok := e.classified[path]; ok {
+		return f
+	}
+	if len(e.classified) >= classifyCacheSize {
+		clear(e.classified)
+	}
+	f := nonstandard(path, nil)
+	e.classified[path] = f
+	return f
+}
+
 // nonstandard returns why a service's ImagePath is not where or what a
 // service binary normally is, or nothing. raw is the ImagePath as recorded;
 // newGroups are svchost groups just defined on the host (by reg.exe or
@@ -151,32 +173,34 @@ func randomLooking(name string) bool {
 	if len(name) < 4 || len(name) > 64 || !isLetters(name) {
 		return false
 	}
-	short, words := 0, camelWords(name)
-	for _, w := range words {
-		if len(w) <= 2 {
-			short++
-		}
-	}
-	if short >= 2 && short*2 >= len(words) {
+	short, words := camelCounts(name)
+	if short >= 2 && short*2 >= words {
 		return true
 	}
 	return len(name) >= 10 && consonantRun(name) >= 6
 }
 
-// camelWords splits at lower→upper changes and before the last capital of an
-// upper-case run that is followed by lower case (CDPUserSvc → CDP User Svc).
-func camelWords(s string) []string {
-	var words []string
+// camelCounts splits s into words at lower→upper changes and before the
+// last capital of an upper-case run followed by lower case (CDPUserSvc → CDP
+// User Svc), and counts the words and those of at most two letters.
+func camelCounts(s string) (short, words int) {
 	start := 0
-	for i := 1; i < len(s); i++ {
-		prevUpper, upper := isUpper(s[i-1]), isUpper(s[i])
-		nextLower := i+1 < len(s) && !isUpper(s[i+1])
-		if (!prevUpper && upper) || (prevUpper && upper && nextLower) {
-			words = append(words, s[start:i])
+	for i := 1; i <= len(s); i++ {
+		split := i == len(s)
+		if !split {
+			prevUpper, upper := isUpper(s[i-1]), isUpper(s[i])
+			nextLower := i+1 < len(s) && !isUpper(s[i+1])
+			split = (!prevUpper && upper) || (prevUpper && upper && nextLower)
+		}
+		if split {
+			words++
+			if i-start <= 2 {
+				short++
+			}
 			start = i
 		}
 	}
-	return append(words, s[start:])
+	return short, words
 }
 
 func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
@@ -267,12 +291,22 @@ var psexecNames = setOf("psexesvc", "remcomsvc", "remcom service", "csexecsvc", 
 // psexecFamily reports whether a service key name, display name or binary
 // is one of the PsExec family.
 func psexecFamily(name, imageKey string) bool {
-	n := strings.ToLower(name)
-	if psexecNames[n] || strings.HasPrefix(n, "paexec") || strings.HasPrefix(n, "remcom") {
-		return true
+	if name != "" && psexecMention(name) {
+		for n := range psexecNames {
+			if strings.EqualFold(name, n) {
+				return true
+			}
+		}
+		if hasPrefixFold(name, "paexec") || hasPrefixFold(name, "remcom") {
+			return true
+		}
 	}
 	b := strings.TrimSuffix(baseName(imageKey), ".exe")
 	return psexecNames[b] || strings.HasPrefix(b, "paexec-") || strings.HasPrefix(b, "remcomsvc")
+}
+
+func hasPrefixFold(s, lowerPrefix string) bool {
+	return len(s) >= len(lowerPrefix) && strings.EqualFold(s[:len(lowerPrefix)], lowerPrefix)
 }
 
 // pipeService returns the service a PsExec-family pipe belongs to and the

@@ -34,6 +34,9 @@ func (c *serviceCommand) control() bool {
 // parseServiceCommand reads a process's command line. image is the canonical
 // image of the process.
 func parseServiceCommand(image, cmdline string) (serviceCommand, bool) {
+	if !mayControlService(cmdline) {
+		return serviceCommand{}, false
+	}
 	toks := tokenize(cmdline, 64)
 	if len(toks) < 2 {
 		return serviceCommand{}, false
@@ -51,30 +54,42 @@ func parseServiceCommand(image, cmdline string) (serviceCommand, bool) {
 	return serviceCommand{}, false
 }
 
+// serviceWords are the words every command parseServiceCommand understands
+// contains at least one of; most command lines have none and skip parsing.
+var serviceWords = []string{"create", "config", "start", "stop", "delete", "failure",
+	"services", "svchost", "-service"}
+
+func mayControlService(cmdline string) bool {
+	for _, w := range serviceWords {
+		if containsFold(cmdline, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // tokenize splits a command line at spaces, honouring double quotes and
 // dropping them, up to max tokens.
 func tokenize(s string, max int) []string {
-	var toks []string
-	var b strings.Builder
-	inQuote, have := false, false
-	for i := 0; i < len(s) && len(toks) < max; i++ {
-		c := s[i]
-		switch {
-		case c == '"':
-			inQuote, have = !inQuote, true
-		case (c == ' ' || c == '\t') && !inQuote:
-			if have {
-				toks = append(toks, b.String())
-				b.Reset()
-				have = false
-			}
-		default:
-			b.WriteByte(c)
-			have = true
+	toks := make([]string, 0, 16)
+	for i := 0; i < len(s) && len(toks) < max; {
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+			i++
 		}
-	}
-	if have && len(toks) < max {
-		toks = append(toks, b.String())
+		if i == len(s) {
+			break
+		}
+		start, quoted, inQuote := i, false, false
+		for ; i < len(s) && (inQuote || (s[i] != ' ' && s[i] != '\t')); i++ {
+			if s[i] == '"' {
+				inQuote, quoted = !inQuote, true
+			}
+		}
+		tok := s[start:i]
+		if quoted {
+			tok = strings.ReplaceAll(tok, `"`, "")
+		}
+		toks = append(toks, tok)
 	}
 	return toks
 }

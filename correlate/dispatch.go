@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"strings"
 	"time"
 
 	"github.com/svcharness/svcharness/telemetry"
@@ -80,11 +81,7 @@ func (e *Engine) wants(h *hostState, ev *telemetry.Event, kind eventKind) bool {
 	case kindFile:
 		return psexecMention(ev.Value("TargetFilename"))
 	case kindRegistry:
-		t := ev.Value("TargetObject")
-		if t == "" {
-			t = ev.Value("ObjectName")
-		}
-		return containsFold(t, `\services\`) || containsFold(t, `\svchost`)
+		return wantsRegistry(ev)
 	case kindPipe:
 		p := ev.Value("PipeName")
 		return containsFold(p, "-std") || psexecMention(p)
@@ -94,6 +91,38 @@ func (e *Engine) wants(h *hostState, ev *telemetry.Event, kind eventKind) bool {
 		return len(h.open) > 0
 	}
 	return true
+}
+
+// wantsRegistry keeps Services-key writes of the values AN1185 reads
+// (ImagePath, ServiceDll, Start, DeleteFlag), service key deletions, and the
+// svchost group list; a service's other values are written by the thousand.
+func wantsRegistry(ev *telemetry.Event) bool {
+	var target, typ string
+	for _, f := range ev.Fields {
+		switch f.Name {
+		case "TargetObject", "ObjectName":
+			target = f.Value
+		case "EventType":
+			typ = f.Value
+		case "ObjectValueName":
+			target += `\` + f.Value
+		}
+	}
+	if containsFold(target, `\svchost`) {
+		return true
+	}
+	if !containsFold(target, `\services\`) {
+		return false
+	}
+	if typ == telemetry.RegDeleteKey || (ev.EventID == 12 && typ != telemetry.RegCreateKey) {
+		return true
+	}
+	for _, v := range []string{`\imagepath`, `\servicedll`, `\start`, `\deleteflag`} {
+		if hasSuffixFold(target, v) {
+			return true
+		}
+	}
+	return false
 }
 
 func psexecMention(s string) bool {
@@ -117,8 +146,7 @@ func (e *Engine) wantsProcess(h *hostState, ev *telemetry.Event) bool {
 			}
 		}
 	}
-	if hasSuffixFold(parent, `\services.exe`) || hasSuffixFold(image, `\services.exe`) ||
-		controlTool(image) || psexecMention(image) {
+	if hasSuffixFold(parent, `\services.exe`) || interestingImage(image) {
 		return true
 	}
 	if ev.EventID == 4688 {
@@ -131,16 +159,18 @@ func (e *Engine) wantsProcess(h *hostState, ev *telemetry.Event) bool {
 	return h.procs[telemetry.CanonicalGUID(parentRef)] != nil
 }
 
-// controlTool reports whether an image is one of the tools whose command
-// lines manage services.
-func controlTool(image string) bool {
-	for _, s := range []string{`\sc.exe`, `\net.exe`, `\net1.exe`, `\reg.exe`,
-		`\powershell.exe`, `\pwsh.exe`} {
-		if hasSuffixFold(image, s) {
+// interestingImage reports whether a process is services.exe, a tool whose
+// command lines manage services, or a PsExec-family binary, by file name and
+// without allocating.
+func interestingImage(image string) bool {
+	base := image[strings.LastIndexByte(image, '\\')+1:]
+	for _, n := range []string{"sc.exe", "net.exe", "net1.exe", "reg.exe", "pwsh.exe",
+		"services.exe", "powershell.exe"} {
+		if strings.EqualFold(base, n) {
 			return true
 		}
 	}
-	return false
+	return psexecMention(base)
 }
 
 // tracked reports whether a Sysmon event's process is one the engine follows.

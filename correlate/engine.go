@@ -102,6 +102,10 @@ type Engine struct {
 	stats Stats
 	out   []Alert
 	seq   uint64
+
+	classified map[string][]finding // memo of nonstandard by ImagePath
+	lbuf       []byte               // scratch for lower-case lookups
+	canonical  map[string]string    // memo of canonical images
 }
 
 // New returns an engine applying pol (DefaultPolicy when nil).
@@ -110,7 +114,8 @@ func New(pol *Policy, opts Options) *Engine {
 		pol = DefaultPolicy()
 	}
 	opts.setDefaults()
-	return &Engine{pol: pol, opts: opts, hosts: map[string]*hostState{}}
+	return &Engine{pol: pol, opts: opts, hosts: map[string]*hostState{},
+		classified: map[string][]finding{}, canonical: map[string]string{}}
 }
 
 // Policy returns the policy the engine applies.
@@ -138,7 +143,10 @@ func (e *Engine) Process(ev *telemetry.Event) {
 		return
 	}
 	e.stats.Relevant++
-	if h.seen.dup(ev, &e.stats) {
+	if kind != kindProcess && kind != kindState && h.seen.dup(ev, &e.stats) {
+		// Process starts and state changes, by far the most frequent, are
+		// handled idempotently instead: a second copy joins nothing new and
+		// its evidence is recognised by record.
 		e.stats.Duplicates++
 		return
 	}

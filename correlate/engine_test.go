@@ -105,3 +105,15 @@ func TestEngineSurvivesHostileEvents(t *testing.T) {
 		}
 	}
 }
+
+func TestDuplicateProcessEventsAreIdempotent(t *testing.T) {
+	s := newStream("ws01")
+	install := s.install7045(0, "Updater", `C:\ProgramData\upd\updater.exe`)
+	child := s.proc1(time.Second, "{99999999-0000-0000-0000-000000000001}", `C:\ProgramData\upd\updater.exe`,
+		`C:\ProgramData\upd\updater.exe`, servicesGUID, servicesExe)
+	running := s.state(2*time.Second, "Updater", "running")
+	a := only(t, correlateAll(t, DefaultPolicy(), install, child, running, child, running, child))
+	if len(a.Evidence) != 3 {
+		t.Errorf("got %d evidence records; want 3 (duplicates absorbed)", len(a.Evidence))
+	}
+}

@@ -6,10 +6,11 @@ import (
 	"time"
 )
 
-// maybeSweep expires state once the host's clock has moved on by a quarter
-// of the window (at least a second), so that the cost stays amortised.
+// maybeSweep expires state once the host's clock has moved on by half the
+// window (at least a second), so that the cost stays amortised; state thus
+// lives at most 1.5 windows plus the lateness.
 func (e *Engine) maybeSweep(h *hostState) {
-	every := max(e.pol.Window/4, time.Second)
+	every := max(e.pol.Window/2, time.Second)
 	if h.watermark.Sub(h.lastSweep) < every {
 		return
 	}
@@ -57,13 +58,36 @@ func (e *Engine) expireTables(h *hostState, horizon time.Time) {
 			delete(h.byPID, k)
 		}
 	}
-	pend := h.pending[:0]
-	for _, c := range h.pending {
-		if !c.p.start.Before(horizon) {
-			pend = append(pend, c)
+	// A child waits only for an install that arrives late: an install it
+	// follows cannot be recorded later than the child itself.
+	childHorizon := h.watermark.Add(-e.pol.Lateness - clockSkew)
+	for k, list := range h.pending {
+		keep := list[:0]
+		for _, c := range list {
+			if !c.p.start.Before(childHorizon) {
+				keep = append(keep, c)
+			}
+		}
+		h.nPending -= len(list) - len(keep)
+		if len(keep) == 0 {
+			delete(h.pending, k)
+		} else {
+			h.pending[k] = keep
 		}
 	}
-	h.pending = pend
+	for k, list := range h.byBinary {
+		keep := list[:0]
+		for _, inc := range list {
+			if !inc.closed {
+				keep = append(keep, inc)
+			}
+		}
+		if len(keep) == 0 {
+			delete(h.byBinary, k)
+		} else {
+			h.byBinary[k] = keep
+		}
+	}
 	e.expireStates(h, horizon)
 }
 
@@ -143,7 +167,7 @@ func (e *Engine) buildAlert(inc *incident) Alert {
 		User:        inc.user,
 		SourceHost:  inc.sourceHost,
 		SourceIP:    inc.sourceIP,
-		Evidence:    append([]Evidence(nil), inc.evidence...),
+		Evidence:    inc.evidenceOf(),
 
 		EvidenceDropped: inc.dropped,
 	}

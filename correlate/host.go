@@ -25,7 +25,9 @@ type hostState struct {
 
 	procs    map[string]*proc // processes tied to incidents, and services.exe
 	byPID    map[uint64]*proc // newest process per PID (4688, 4697 client)
-	pending  []pendingChild   // services.exe children not yet explained
+	pending  map[string][]pendingChild // unexplained services.exe children by binary
+	nPending int
+	byBinary map[string][]*incident // open incidents by canonical binary
 	states   map[string]*svcState
 	logons   map[uint64]logon
 	awaiting map[uint64][]*incident // 4697 installs whose 4624 has not arrived
@@ -40,6 +42,8 @@ func newHostState(key, name string) *hostState {
 		byName:   map[string]*incident{},
 		byImage:  map[string]*incident{},
 		procs:    map[string]*proc{},
+		pending:  map[string][]pendingChild{},
+		byBinary: map[string][]*incident{},
 		byPID:    map[uint64]*proc{},
 		states:   map[string]*svcState{},
 		logons:   map[uint64]logon{},
@@ -60,6 +64,7 @@ type proc struct {
 	start   time.Time
 	inc     *incident // the service this process belongs to, or nil
 	scm     bool      // services.exe
+	kept    bool      // strings copied (see keep)
 }
 
 // pendingChild is a services.exe child seen before the install it belongs to.

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/svcharness/svcharness/telemetry"
 )
 
 // incident is one service on one host (or one burst of services) while the
@@ -14,12 +16,14 @@ type incident struct {
 	keyName, displayName string
 	imagePath            string // as first recorded (unredacted until output)
 	imageKey             string // canonical binary
+	imageNorm            string // normPath(imagePath)
 	imageGuess           bool   // imagePath came from a dropped file or a pipe's creator
 	driver               bool
 
 	signals  signalSet
 	reasons  []string
-	evidence []Evidence
+	evidence []evRec
+	hosts    []string // host names as recorded, indexed by evRec.host
 	dropped  int
 
 	first, last time.Time
@@ -74,11 +78,11 @@ func (e *Engine) openIncident(h *hostState, t time.Time) *incident {
 // setNames records the service's key and display names and indexes them.
 func (h *hostState) setNames(inc *incident, key, display string) {
 	if key != "" && inc.keyName == "" {
-		inc.keyName = key
+		inc.keyName = strings.Clone(key) // do not pin a decoder's buffer
 		h.index(h.byName, strings.ToLower(key), inc)
 	}
 	if display != "" && inc.displayName == "" {
-		inc.displayName = display
+		inc.displayName = strings.Clone(display)
 		h.index(h.byName, strings.ToLower(display), inc)
 	}
 }
@@ -89,8 +93,14 @@ func (h *hostState) setImage(inc *incident, path string) {
 		return
 	}
 	if inc.imagePath == "" || inc.imageGuess {
-		inc.imagePath, inc.imageGuess = path, false
-		inc.imageKey = canonImage(path)
+		inc.imagePath, inc.imageGuess = strings.Clone(path), false
+		inc.imageKey, inc.imageNorm = canonImage(path), normPath(path)
+		if inc.imageKey != "" {
+			h.byBinary[inc.imageKey] = append(h.byBinary[inc.imageKey], inc)
+			if b := baseName(inc.imageKey); b != inc.imageKey {
+				h.byBinary[b] = append(h.byBinary[b], inc) // for shares and relative paths
+			}
+		}
 	}
 	h.index(h.byImage, normPath(path), inc)
 }
@@ -115,6 +125,19 @@ func samePath(a, b string) bool {
 	return canonImage(a) == canonImage(b) && strings.EqualFold(argsA, argsB)
 }
 
+// appendLower appends s in ASCII lower case; map lookups keyed by
+// string(result) do not allocate.
+func appendLower(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
 // normPath is the lookup form of a full ImagePath: lower case, Sysmon's %%
 // halved, outer spaces trimmed, arguments kept.
 func normPath(p string) string {
@@ -129,7 +152,8 @@ func (e *Engine) lookup(h *hostState, t time.Time, key, display, path string) *i
 		if n == "" {
 			continue
 		}
-		if inc := h.byName[strings.ToLower(n)]; inc != nil && !inc.closed {
+		e.lbuf = appendLower(e.lbuf[:0], n)
+		if inc := h.byName[string(e.lbuf)]; inc != nil && !inc.closed { // no allocation
 			return inc
 		}
 	}
@@ -173,7 +197,6 @@ func (e *Engine) note(inc *incident, ev Evidence, sig Signal, reason string) {
 			reason = ""
 		}
 		r.signals.add(sig)
-		ev.Signal = sig.String()
 	}
 	if r.isBurst && inc != r {
 		reason = ""
@@ -181,7 +204,7 @@ func (e *Engine) note(inc *incident, ev Evidence, sig Signal, reason string) {
 	if reason != "" && !slices.Contains(r.reasons, reason) && len(r.reasons) < 64 {
 		r.reasons = append(r.reasons, reason)
 	}
-	e.addEvidence(r, ev)
+	e.addEvidence(r, ev, sig)
 }
 
 // onceReason marks signals whose later occurrences add evidence only.
@@ -192,19 +215,63 @@ var onceReason = [numSignals]bool{
 
 const noSignal = numSignals
 
-func (e *Engine) addEvidence(r *incident, ev Evidence) {
-	if !ev.Time.IsZero() {
-		if ev.Time.Before(r.first) || r.first.IsZero() {
-			r.first = ev.Time
-		}
-		if ev.Time.After(r.last) {
-			r.last = ev.Time
+// evRec is an evidence record as an incident keeps it: 32 bytes, since every
+// relevant event adds one to some incident and most incidents never alert.
+type evRec struct {
+	rec  uint64
+	t    int64 // UnixNano
+	id   uint32
+	ch   uint8 // index into evChannels
+	sig  Signal
+	host uint8 // index into incident.hosts
+}
+
+var evChannels = []string{telemetry.ChannelSecurity, telemetry.ChannelSystem,
+	telemetry.ChannelSysmon}
+
+func channelIndex(ch string) uint8 {
+	for i, c := range evChannels {
+		if c == ch {
+			return uint8(i)
 		}
 	}
-	for i := len(r.evidence) - 1; i >= 0 && i >= len(r.evidence)-4; i-- {
-		if sameRecord(r.evidence[i], ev) {
-			if r.evidence[i].Signal == "" {
-				r.evidence[i].Signal = ev.Signal
+	return 0
+}
+
+// hostIndex returns the index of a recorded host name in r.hosts.
+func (r *incident) hostIndex(name string) uint8 {
+	for i, h := range r.hosts {
+		if h == name {
+			return uint8(i)
+		}
+	}
+	if len(r.hosts) >= 255 {
+		return 0
+	}
+	r.hosts = append(r.hosts, strings.Clone(name))
+	return uint8(len(r.hosts) - 1)
+}
+
+func (r *incident) addTimes(t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	if t.Before(r.first) || r.first.IsZero() {
+		r.first = t
+	}
+	if t.After(r.last) {
+		r.last = t
+	}
+}
+
+func (e *Engine) addEvidence(r *incident, ev Evidence, sig Signal) {
+	r.addTimes(ev.Time)
+	rec := evRec{rec: ev.RecordID, t: ev.Time.UnixNano(), id: ev.EventID,
+		ch: channelIndex(ev.Channel), sig: sig, host: r.hostIndex(ev.Host)}
+	for i := len(r.evidence) - 1; i >= 0 && i >= len(r.evidence)-16; i-- {
+		if o := &r.evidence[i]; o.rec == rec.rec && o.id == rec.id && o.ch == rec.ch && o.t == rec.t {
+			if o.sig == noSignal {
+				o.sig = sig
 			}
 			return
 		}
@@ -214,12 +281,20 @@ func (e *Engine) addEvidence(r *incident, ev Evidence) {
 		e.stats.Evicted.Evidence++
 		return
 	}
-	r.evidence = append(r.evidence, ev)
+	r.evidence = append(r.evidence, rec)
 }
 
-func sameRecord(a, b Evidence) bool {
-	return a.Channel == b.Channel && a.EventID == b.EventID && a.RecordID == b.RecordID &&
-		a.Time.Equal(b.Time)
+// evidenceOf returns an incident's evidence for its alert.
+func (r *incident) evidenceOf() []Evidence {
+	out := make([]Evidence, len(r.evidence))
+	for i, x := range r.evidence {
+		out[i] = Evidence{Host: r.hosts[x.host], Channel: evChannels[x.ch], EventID: x.id,
+			RecordID: x.rec, Time: time.Unix(0, x.t).UTC()}
+		if x.sig < numSignals {
+			out[i].Signal = x.sig.String()
+		}
+	}
+	return out
 }
 
 // merge folds a suspicious install into its burst.
@@ -232,8 +307,10 @@ func (e *Engine) merge(b, inc *incident) {
 	if len(b.members) == 0 {
 		b.reasons = append(b.reasons, inc.reasons...) // the first member speaks for all
 	}
-	for _, ev := range inc.evidence {
-		e.addEvidence(b, ev)
+	for _, x := range inc.evidence {
+		ev := Evidence{Host: inc.hosts[x.host], Channel: evChannels[x.ch], EventID: x.id,
+			RecordID: x.rec, Time: time.Unix(0, x.t).UTC()}
+		e.addEvidence(b, ev, x.sig)
 	}
 	inc.evidence, inc.reasons = nil, nil
 	b.members = append(b.members, inc.name())

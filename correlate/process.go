@@ -12,7 +12,7 @@ import (
 // onProcess handles Sysmon 1 and Security 4688: services.exe children, their
 // descendants, and service-control command lines.
 func (e *Engine) onProcess(h *hostState, ev *telemetry.Event, evid Evidence) {
-	pc, ok := ev.ProcessCreate()
+	pc, ok := e.processCreate(ev)
 	if !ok || pc.ImageKey == "" {
 		return
 	}
@@ -40,6 +40,62 @@ func (e *Engine) onProcess(h *hostState, ev *telemetry.Event, evid Evidence) {
 	}
 }
 
+// processCreate reads the process view. Sysmon 1, half of what the engine
+// sees, is read here in one pass with memoised canonical images (a fleet
+// starts the same few hundred binaries); 4688 goes through the view. Both use
+// the telemetry normalization, so keys are the same either way.
+func (e *Engine) processCreate(ev *telemetry.Event) (telemetry.ProcessCreate, bool) {
+	if ev.EventID != 1 {
+		return ev.ProcessCreate()
+	}
+	var p telemetry.ProcessCreate
+	for _, f := range ev.Fields {
+		switch f.Name {
+		case "ProcessGuid":
+			p.ProcessGUID = telemetry.CanonicalGUID(f.Value)
+		case "ProcessId":
+			p.PID, _ = telemetry.ParseNumber(f.Value)
+		case "Image":
+			p.Image = f.Value
+		case "CommandLine":
+			p.CommandLine = f.Value
+		case "ParentProcessGuid":
+			p.ParentGUID = telemetry.CanonicalGUID(f.Value)
+		case "ParentProcessId":
+			p.ParentPID, _ = telemetry.ParseNumber(f.Value)
+		case "ParentImage":
+			p.ParentImage = f.Value
+		case "User":
+			p.User = f.Value
+		case "Hashes":
+			p.Hashes = f.Value
+		}
+	}
+	p.ImageKey = e.canon(p.Image)
+	if p.ParentKnown = telemetry.KnownImage(p.ParentImage); p.ParentKnown {
+		p.ParentImageKey = e.canon(p.ParentImage)
+	} else {
+		p.ParentImage = ""
+	}
+	return p, true
+}
+
+// canonCacheSize bounds the memo of canonical images.
+const canonCacheSize = 16384
+
+// canon is telemetry.CanonicalImage, memoised by the recorded string.
+func (e *Engine) canon(image string) string {
+	if k, ok := e.canonical[image]; ok {
+		return k
+	}
+	if len(e.canonical) >= canonCacheSize {
+		clear(e.canonical)
+	}
+	k := canonImage(image)
+	e.canonical[strings.Clone(image)] = k
+	return k
+}
+
 // parentOf finds the creating process among those the engine follows: by
 // GUID for Sysmon, by PID for 4688 (a PID is reused, so only the newest
 // process with it that started before the child counts).
@@ -64,6 +120,7 @@ func (e *Engine) remember(h *hostState, p *proc) {
 			}
 		}
 	}
+	p.keep()
 	h.procs[p.key] = p
 	if len(h.byPID) >= e.opts.MaxProcessesPerHost {
 		for k := range h.byPID {
@@ -91,13 +148,8 @@ func (e *Engine) serviceChild(h *hostState, p *proc, evid Evidence, hashes, how 
 		inc.sha256 = firstOf(inc.sha256, sha256Of(hashes))
 		return
 	}
-	if len(h.pending) >= defaultMaxPendingPerHost {
-		h.pending = h.pending[1:]
-		e.stats.Evicted.Pending++
-	}
-	h.pending = append(h.pending, pendingChild{p: p, ev: evid})
-	e.remember(h, p)
-	findings := nonstandard(p.cmdline, h.groups)
+	e.addPending(h, p, evid)
+	findings := e.nonstandardCached(h, p.cmdline)
 	if !psexecFamily("", p.image) && len(findings) == 0 {
 		return
 	}
@@ -124,11 +176,24 @@ func (e *Engine) serviceChild(h *hostState, p *proc, evid Evidence, hashes, how 
 func (e *Engine) matchChild(h *hostState, p *proc) *incident {
 	var best *incident
 	bestExact := false
-	for _, inc := range h.open {
-		if !e.childOf(inc, p) {
+	var cands []*incident
+	norm := ""
+	if sharedHost(p.image) {
+		// A shared svchost runs many services: its binary proves nothing, its
+		// exact command line or its -s service name does.
+		norm = normPath(p.cmdline)
+		cands = h.sharedCandidates(norm)
+	} else {
+		cands = h.candidates(p.image)
+		if len(cands) > 0 {
+			norm = normPath(p.cmdline)
+		}
+	}
+	for _, inc := range cands {
+		if inc.closed || !e.childOf(inc, p) {
 			continue
 		}
-		exact := normPath(inc.imagePath) == normPath(p.cmdline)
+		exact := inc.imageNorm == norm
 		if best == nil || (exact && !bestExact) ||
 			(exact == bestExact && anchorOf(inc).After(anchorOf(best))) {
 			best, bestExact = inc, exact
@@ -142,6 +207,84 @@ func (e *Engine) childOf(inc *incident, p *proc) bool {
 		return false
 	}
 	return after(anchorOf(inc), p.start, e.pol.Window)
+}
+
+// sharedHost reports whether an image hosts many services (svchost.exe).
+func sharedHost(image string) bool {
+	return hasSuffixFold(image, `\svchost.exe`)
+}
+
+// svchostService returns the service an svchost command line names with -s
+// (Windows 10 and later start one service per svchost this way), lower case.
+func svchostService(norm string) string {
+	i := strings.Index(norm, " -s ")
+	if i < 0 {
+		return ""
+	}
+	return strings.TrimSpace(norm[i+4:])
+}
+
+// sharedCandidates returns the open incidents an svchost child may belong
+// to: the same full ImagePath, or the service its -s names.
+func (h *hostState) sharedCandidates(norm string) []*incident {
+	var out []*incident
+	if inc := h.byImage[norm]; inc != nil {
+		out = append(out, inc)
+	}
+	if s := svchostService(norm); s != "" {
+		if inc := h.byName[s]; inc != nil && (len(out) == 0 || out[0] != inc) {
+			out = append(out, inc)
+		}
+	}
+	return out
+}
+
+// pendingKey files an unexplained services.exe child: by binary, or for a
+// shared svchost by its -s service or full command line.
+func pendingKey(p *proc) string {
+	if !sharedHost(p.image) {
+		return p.image
+	}
+	norm := normPath(p.cmdline)
+	if s := svchostService(norm); s != "" {
+		return "svc:" + s
+	}
+	return "cmd:" + norm
+}
+
+// candidates returns the open incidents whose binary a process image may be:
+// the same canonical path, or a relative ImagePath naming its file.
+func (h *hostState) candidates(image string) []*incident {
+	exact := h.byBinary[image]
+	base := baseName(image)
+	if base == image {
+		return exact
+	}
+	var out []*incident
+	for _, inc := range h.byBinary[base] {
+		if inc.imageKey == base { // a relative ImagePath
+			if out == nil {
+				out = append(out, exact...)
+			}
+			out = append(out, inc)
+		}
+	}
+	if out == nil {
+		return exact
+	}
+	return out
+}
+
+// addPending keeps a services.exe child that no service explains yet, by
+// binary, so that a late install finds it without a scan.
+func (e *Engine) addPending(h *hostState, p *proc, evid Evidence) {
+	if h.nPending >= defaultMaxPendingPerHost {
+		e.stats.Evicted.Pending++
+		return
+	}
+	h.nPending++
+	k := pendingKey(p)
+	h.pending[k] = append(h.pending[k], pendingChild{p: p, ev: evid})
 }
 
 // anchorOf is when a service last got its binary: changed, else installed.
@@ -168,10 +311,19 @@ func (e *Engine) tieChild(h *hostState, inc *incident, p *proc, evid Evidence, h
 // window, since the parent cannot be checked.
 func (e *Engine) orphan(h *hostState, p *proc, evid Evidence, hashes string) {
 	inc := e.matchChild(h, p)
-	if inc == nil || (shellHosts[exeName(p.image)] && normPath(inc.imagePath) != normPath(p.cmdline)) {
+	if inc == nil || (shellHosts[exeName(p.image)] && inc.imageNorm != normPath(p.cmdline)) {
 		return
 	}
 	e.serviceChild(h, p, evid, hashes, "parent not recorded; joined by binary")
+}
+
+// keep copies the strings a retained process holds, so that it does not pin
+// the decoder's buffers.
+func (p *proc) keep() {
+	if !p.kept {
+		p.kept = true
+		p.key, p.image, p.cmdline = strings.Clone(p.key), strings.Clone(p.image), strings.Clone(p.cmdline)
+	}
 }
 
 // sha256Of reads SHA256=… from Sysmon's Hashes field.

@@ -33,8 +33,8 @@ func (e *Engine) onInstall(h *hostState, ev *telemetry.Event, evid Evidence) {
 	if inc.user == "" {
 		inc.user = firstOf(si.SubjectUser, si.SubjectUserSID)
 	}
-	e.note(inc, evid, ServiceInstalled, fmt.Sprintf("service %s installed (%s)",
-		quote(si.ServiceName), installSource(ev.EventID)))
+	e.note(inc, evid, ServiceInstalled, "service "+quote(si.ServiceName)+" installed ("+
+		installSource(ev.EventID)+")")
 	e.classify(h, inc, evid, si.ImagePath, si.ServiceName)
 	e.installOrigin(h, inc, ev, si)
 	e.joinLater(h, inc)
@@ -74,7 +74,11 @@ func (e *Engine) installOrigin(h *hostState, inc *incident, ev *telemetry.Event,
 			inc.creator = p.image
 		}
 	}
-	if ev.EventID != 4697 || si.SubjectLogonID == 0 {
+	switch si.SubjectLogonID {
+	case 0, 0x3e7, 0x3e4, 0x3e5:
+		return // no logon, or SYSTEM, NETWORK SERVICE, LOCAL SERVICE: never remote
+	}
+	if ev.EventID != 4697 {
 		return
 	}
 	if l, ok := h.logons[si.SubjectLogonID]; ok {
@@ -99,7 +103,7 @@ func originOf(ev *telemetry.Event, si telemetry.ServiceInstall) string {
 // classify raises nonstandard_binary and psexec_family from a service's
 // ImagePath and name.
 func (e *Engine) classify(h *hostState, inc *incident, evid Evidence, path, name string) {
-	for _, f := range nonstandard(path, h.groups) {
+	for _, f := range e.nonstandardCached(h, path) {
 		e.note(inc, evid, NonstandardBinary, string(f))
 		inc.suspicious = true
 	}
@@ -107,7 +111,7 @@ func (e *Engine) classify(h *hostState, inc *incident, evid Evidence, path, name
 		e.note(inc, evid, NonstandardBinary, "random-looking service name "+quote(name))
 		inc.suspicious = true
 	}
-	if psexecFamily(name, canonImage(path)) {
+	if key := canonImage(path); psexecFamily(name, key) {
 		e.note(inc, evid, PsexecFamily, "PsExec-family service "+quote(firstOf(name, path)))
 		inc.suspicious = true
 	}
@@ -117,20 +121,64 @@ func (e *Engine) classify(h *hostState, inc *incident, evid Evidence, path, name
 // services.exe children.
 func (e *Engine) joinLater(h *hostState, inc *incident) {
 	for _, n := range []string{inc.keyName, inc.displayName} {
-		if st := h.states[strings.ToLower(n)]; n != "" && st != nil {
+		e.lbuf = appendLower(e.lbuf[:0], n)
+		if st := h.states[string(e.lbuf)]; n != "" && st != nil {
 			e.applyStart(inc, st.started, st.startEv, "started")
 			e.applyStop(inc, st.stopped, st.stopEv)
 		}
 	}
-	keep := h.pending[:0]
-	for _, c := range h.pending {
-		if e.childOf(inc, c.p) {
-			e.tieChild(h, inc, c.p, c.ev, "")
-			continue
-		}
-		keep = append(keep, c)
+	if h.nPending == 0 {
+		return
 	}
-	h.pending = keep
+	for _, key := range h.pendingKeys(inc, &e.lbuf) {
+		list := h.pending[key]
+		keep := list[:0]
+		for _, c := range list {
+			if e.childOf(inc, c.p) {
+				e.tieChild(h, inc, c.p, c.ev, "")
+				h.nPending--
+				continue
+			}
+			keep = append(keep, c)
+		}
+		if len(keep) == 0 {
+			delete(h.pending, key)
+		} else {
+			h.pending[key] = keep
+		}
+	}
+}
+
+// pendingKeys lists the pending-children keys a service binary can match: the
+// binary itself, or for a relative ImagePath every pending binary of that
+// file name.
+func (h *hostState) pendingKeys(inc *incident, buf *[]byte) []string {
+	imageKey := inc.imageKey
+	if imageKey == "" {
+		return nil
+	}
+	if sharedHost(imageKey) {
+		var keys []string
+		*buf = append(append((*buf)[:0], "cmd:"...), inc.imageNorm...)
+		if _, ok := h.pending[string(*buf)]; ok {
+			keys = append(keys, string(*buf))
+		}
+		*buf = appendLower(append((*buf)[:0], "svc:"...), inc.keyName)
+		if _, ok := h.pending[string(*buf)]; ok && inc.keyName != "" {
+			keys = append(keys, string(*buf))
+		}
+		return keys
+	}
+	if strings.ContainsRune(imageKey, '\\') {
+		return []string{imageKey}
+	}
+	var keys []string
+	for k := range h.pending {
+		if baseName(k) == imageKey {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // applyStart records a start (7036 running, 7000/7009 start failure, a
@@ -217,10 +265,11 @@ func (e *Engine) onState(h *hostState, ev *telemetry.Event, evid Evidence) {
 
 // state returns the start/stop record of a service name, creating it.
 func (e *Engine) state(h *hostState, name string) *svcState {
-	k := strings.ToLower(name)
-	if st := h.states[k]; st != nil {
+	e.lbuf = appendLower(e.lbuf[:0], name)
+	if st := h.states[string(e.lbuf)]; st != nil {
 		return st
 	}
+	k := string(e.lbuf)
 	if len(h.states) >= defaultMaxStatesPerHost {
 		for old := range h.states {
 			delete(h.states, old)
@@ -316,8 +365,8 @@ func (e *Engine) onShare(h *hostState, ev *telemetry.Event, evid Evidence) {
 		return
 	}
 	file := strings.ToLower(baseName(strings.ReplaceAll(sa.RelativeTargetName, "/", `\`)))
-	for _, inc := range h.open {
-		if inc.imageKey != "" && baseName(inc.imageKey) == file {
+	for _, inc := range h.byBinary[file] {
+		if !inc.closed {
 			e.note(inc, evid, noSignal, "binary written through share "+sa.ShareName)
 			e.setSource(h, inc, "", sa.IPAddress)
 		}
