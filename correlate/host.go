@@ -23,8 +23,8 @@ type hostState struct {
 	byName  map[string]*incident // lower-case key and display names
 	byImage map[string]*incident // lower-case full ImagePath (arguments kept)
 
-	procs    map[string]*proc // processes tied to incidents, and services.exe
-	byPID    map[uint64]*proc // newest process per PID (4688, 4697 client)
+	procs    map[string]*proc          // processes tied to incidents, and services.exe
+	byPID    map[uint64]*proc          // newest process per PID (4688, 4697 client)
 	pending  map[string][]pendingChild // unexplained services.exe children by binary
 	nPending int
 	byBinary map[string][]*incident // open incidents by canonical binary
