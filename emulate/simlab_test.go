@@ -107,3 +107,51 @@ func TestLeftoversAreFoundOnSimulatedLab(t *testing.T) {
 		}
 	}
 }
+
+// TestCollectFindsWhatAScenarioCaused runs sc-create-user-writable and
+// collects the target's logs since the host's own clock read before it:
+// the install must be there, under the name the plan generated.
+func TestCollectFindsWhatAScenarioCaused(t *testing.T) {
+	w, roles := simLab(t)
+	cat, err := scenarios.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := cat.Lookup("sc-create-user-writable")
+	p, err := s.Render(scenarios.Binding{RunID: "0123456789ab", Hosts: roles}, scenarios.NewRand(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	since, err := HostClock(ctx, w, roles["target"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := Execute(ctx, w, p, func(scenarios.PlannedPayload) ([]byte, error) {
+		return []byte("MZ"), nil
+	}, ExecOptions{})
+	if err := o.Err(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Collect(ctx, w, roles["target"], since, Channels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Skipped) != 0 || len(c.Missing) != 0 {
+		t.Errorf("got %d skipped records, missing channels %v; want none", len(c.Skipped), c.Missing)
+	}
+	var installs int
+	for _, ev := range c.Events {
+		if (ev.EventID == 7045 || ev.EventID == 4697) && strings.Contains(
+			ev.Value("ServiceName")+ev.Value("ImagePath")+ev.Value("ServiceFileName"),
+			p.Vars["service"]+"") {
+			installs++
+		}
+		if ev.Time.Before(since) {
+			t.Errorf("event %d at %v precedes the start %v", ev.RecordID, ev.Time, since)
+		}
+	}
+	if installs < 1 {
+		t.Errorf("no 7045/4697 for service %s among %d events", p.Vars["service"], len(c.Events))
+	}
+}
