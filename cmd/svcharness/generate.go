@@ -20,7 +20,7 @@ import (
 const generateUsage = `
 Usage: svcharness generate [--hosts N] [--rate N] [--count N | --duration D]
                            [--attacks-every N] [--attacks LIST] [--admin-every N]
-                           [--seed N]
+                           [--process-audit] [--omit LIST] [--seed N]
                            [--duplicate-every N] [--late-every N --max-lateness D]
                            [--start TIME] [--format json|xml] [--labels FILE]
 
@@ -36,7 +36,11 @@ imagepath_hijack). The same flags give the same bytes.
 event XML as Get-WinEvent's ToXml() does, one event per line. Every svcharness
 command reads both. --rate spaces the timestamps (events per second of
 simulated time across the fleet); it does not slow the output.
---duplicate-every and --late-every make the stream imperfect as collectors
+--process-audit adds Security 4688 beside every Sysmon 1; --omit leaves out
+what a host without that telemetry lacks: channels (Sysmon, Security, System)
+or events (Security:4697 without Security System Extension auditing,
+Security:5145 without Detailed File Share). --duplicate-every and
+--late-every make the stream imperfect as collectors
 do: records delivered twice, and records delivered after later ones (up to
 --max-lateness behind). --labels writes the ground truth beside the events:
 one JSON object per event, in the same order, with its host, record ID, chain
@@ -89,7 +93,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 // parseGenerateArgs reads the flags of "generate"; it takes no arguments.
 func parseGenerateArgs(args []string, stderr io.Writer) (generateConfig, error) {
 	var cfg generateConfig
-	var attacks, start string
+	var attacks, start, omit string
 	fs := newFlagSet("generate", generateUsage, stderr)
 	fs.IntVar(&cfg.synth.Hosts, "hosts", 10, "number of `hosts` in the fleet (at least 2)")
 	fs.Float64Var(&cfg.synth.EventsPerSecond, "rate", 1000,
@@ -103,6 +107,10 @@ func parseGenerateArgs(args []string, stderr io.Writer) (generateConfig, error) 
 		strings.Join(synth.Scenarios(), ",")+")")
 	fs.IntVar(&cfg.synth.AdminEvery, "admin-every", 2000, "start one benign service-touching "+
 		"episode (install, logon, update, approved PsExec…) per about `N` events (-1: none)")
+	fs.BoolVar(&cfg.synth.ProcessAudit, "process-audit", false,
+		"add Security 4688 beside every Sysmon 1")
+	fs.StringVar(&omit, "omit", "", "comma-separated channels or `events` to leave out "+
+		"(Sysmon, Security:4697, …)")
 	fs.IntVar(&cfg.synth.DuplicateEvery, "duplicate-every", 0,
 		"deliver about one event in `N` twice (0: never)")
 	fs.IntVar(&cfg.synth.LateEvery, "late-every", 0,
@@ -125,6 +133,9 @@ func parseGenerateArgs(args []string, stderr io.Writer) (generateConfig, error) 
 	}
 	if attacks != "" {
 		cfg.synth.Attacks = strings.Split(attacks, ",")
+	}
+	if omit != "" {
+		cfg.synth.Omit = strings.Split(omit, ",")
 	}
 	if start != "" {
 		t, err := time.Parse(time.RFC3339Nano, start)

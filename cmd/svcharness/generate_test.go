@@ -147,6 +147,8 @@ func TestGenerateUsageErrors(t *testing.T) {
 		{"--start", "yesterday"},
 		{"--count", "-1"},
 		{"--late-every", "10"},
+		{"--omit", "Sysmon,Security,System"},
+		{"--omit", "Application"},
 		{"--duplicate-every", "-2"},
 		{"extra"},
 	} {
@@ -174,5 +176,28 @@ func TestGenerateImperfectStream(t *testing.T) {
 	}
 	if !bytes.Contains(data, []byte(`"duplicate":true`)) || !bytes.Contains(data, []byte(`"late":true`)) {
 		t.Error("labels mark no duplicate or no late event; want both")
+	}
+}
+
+func TestGenerateOmitWithProcessAudit(t *testing.T) {
+	code, out, stderr := genCLI(t, "generate", "--count", "3000", "--attacks-every", "300",
+		"--omit", "Sysmon,Security:4697", "--process-audit")
+	if code != exitOK {
+		t.Fatalf("exit %d; want 0 (stderr %q)", code, stderr)
+	}
+	audits := 0
+	for _, e := range decodeStream(t, "json", out) {
+		switch e.Key() {
+		case "Security:4697":
+			t.Fatal("a 4697 event with Security:4697 omitted; want none")
+		case "Security:4688":
+			audits++
+		}
+		if e.Channel == telemetry.ChannelSysmon {
+			t.Fatal("a Sysmon event with Sysmon omitted; want none")
+		}
+	}
+	if audits == 0 {
+		t.Error("no 4688 with --process-audit; want process creation from Security")
 	}
 }

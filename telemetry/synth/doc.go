@@ -9,8 +9,11 @@
 // the jump host JUMP01) with attack chains (PsExec from another host,
 // impacket smbexec, a local sc.exe service running %COMSPEC%, Caldera's
 // remote sc.exe service whose agent beacons out, a service created in the
-// registry only, an existing service's ImagePath hijacked). Optionally some
-// records arrive twice or late, as collectors deliver them.
+// registry only, an existing service's ImagePath hijacked). Optionally hosts
+// also audit process creation (Security 4688), lack some telemetry (no
+// Sysmon, no 4697 audit: the missing legs a correlator must survive), and
+// some records arrive twice or late, as collectors deliver them. Inject
+// queues an exact chain on a chosen host for tests that need a sequence.
 // Every event has the field names, order and value shapes of the real
 // Windows event, so the telemetry views decode it as they decode a recording.
 //

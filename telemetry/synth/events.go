@@ -42,8 +42,14 @@ func (ep episode) on(h *host) episode {
 	return episode{g: ep.g, s: ep.s, h: h}
 }
 
-// add queues a new event on ep's host with room for n fields.
+// add queues a new event on ep's host with room for n fields. An omitted
+// event is built in a scratch event and not queued.
 func (ep episode) add(channel, provider string, id uint32, version uint8, n int) *telemetry.Event {
+	if ep.g.omitted(channel, id) {
+		e := &ep.g.scratch
+		e.Fields = e.Fields[:0]
+		return e
+	}
 	e := ep.g.arena.event()
 	e.Host, e.HostKey = ep.h.name, ep.h.key
 	e.Channel, e.Provider, e.EventID, e.Version = channel, provider, id, version
@@ -128,7 +134,45 @@ func (ep episode) processCreate(parent proc, bin *binary, cmd string, u *account
 	field(e, "ParentProcessId", parent.pid)
 	field(e, "ParentImage", parent.bin.image)
 	field(e, "ParentCommandLine", parent.cmd)
+	if ep.g.cfg.ProcessAudit {
+		ep.processAudit(parent, child, u)
+	}
 	return child
+}
+
+// processAudit queues Security 4688 version 2 for parent starting child as u.
+func (ep episode) processAudit(parent, child proc, u *account) {
+	e := ep.add(telemetry.ChannelSecurity, providerSecurity, 4688, 2, 15)
+	e.ProcessID = 4
+	ep.subject(e, u)
+	field(e, "NewProcessId", ep.g.arena.hex(child.pidN, 0))
+	field(e, "NewProcessName", child.bin.image)
+	field(e, "TokenElevationType", elevationType(u))
+	field(e, "ProcessId", ep.g.arena.hex(parent.pidN, 0))
+	field(e, "CommandLine", child.cmd)
+	field(e, "TargetUserSid", "S-1-0-0")
+	field(e, "TargetUserName", "-")
+	field(e, "TargetDomainName", "-")
+	field(e, "TargetLogonId", "0x0")
+	field(e, "ParentProcessName", parent.bin.image)
+	field(e, "MandatoryLabel", mandatoryLabel(u))
+}
+
+// elevationType is 4688's TokenElevationType: %%1936 a full token (SYSTEM),
+// %%1937 an elevated administrator.
+func elevationType(u *account) string {
+	if u.sid == sidSystem {
+		return "%%1936"
+	}
+	return "%%1937"
+}
+
+// mandatoryLabel is 4688's integrity SID for the levels processCreate uses.
+func mandatoryLabel(u *account) string {
+	if u.sid == sidSystem {
+		return "S-1-16-16384"
+	}
+	return "S-1-16-12288"
 }
 
 func terminalSession(u *account) string {

@@ -41,6 +41,16 @@ type Config struct {
 	Start time.Time
 	// Domain is the DNS domain of the hosts (default "lab.local").
 	Domain string
+	// ProcessAudit adds Security 4688 (version 2, with command line and
+	// parent name) beside every Sysmon 1, as hosts with process-creation
+	// auditing record.
+	ProcessAudit bool
+	// Omit drops events as a host without that telemetry would: whole
+	// channels ("Sysmon", "Security", "System") or single events in
+	// Event.Key form ("Security:4697" without Security System Extension
+	// auditing, "Security:5145" without Detailed File Share, "Sysmon:13").
+	// Episodes keep their shape; only the omitted legs are missing.
+	Omit []string
 	// DuplicateEvery delivers about one event in this many a second time, a
 	// few events later, as a collector that re-sends a batch does (0: never).
 	// The copy has the same record ID and is labelled Duplicate.
@@ -113,6 +123,8 @@ type Generator struct {
 	domainNetBIOS string
 	nsPerEvent    float64
 	attacks       []attackFunc
+	omit          []omission
+	scratch       telemetry.Event // receives the fields of omitted events
 
 	slots      []slot
 	injected   []*slot // chains queued by Inject, emitted before anything else
@@ -162,6 +174,7 @@ func New(cfg Config) (*Generator, error) {
 	for _, name := range cfg.Attacks {
 		g.attacks = append(g.attacks, attackByName[name])
 	}
+	g.omit, _ = parseOmissions(cfg.Omit)
 	g.hosts = make([]*host, cfg.Hosts)
 	for i := range g.hosts {
 		g.hosts[i] = newHost(g, i)
@@ -207,6 +220,9 @@ func (c *Config) fill() error {
 			return fmt.Errorf("%w: unknown attack scenario %q (have %s)", ErrConfig, a,
 				strings.Join(Scenarios(), ", "))
 		}
+	}
+	if _, err := parseOmissions(c.Omit); err != nil {
+		return err
 	}
 	if c.Hosts < 2 {
 		return fmt.Errorf("%w: need at least 2 hosts (remote attacks come from one)", ErrConfig)
@@ -398,4 +414,54 @@ func (r *reader) Next() (*telemetry.Event, error) {
 	r.left--
 	e, _ := r.g.Next()
 	return e, nil
+}
+
+// omission is one entry of Config.Omit: a channel, and an event ID or 0 for
+// the whole channel.
+type omission struct {
+	channel string
+	id      uint32
+}
+
+// parseOmissions reads Config.Omit.
+func parseOmissions(keys []string) ([]omission, error) {
+	var out []omission
+	channels := map[string]bool{}
+	for _, k := range keys {
+		name, idText, hasID := strings.Cut(k, ":")
+		channel := telemetry.CanonicalChannel(name)
+		if strings.EqualFold(name, "Sysmon") {
+			channel = telemetry.ChannelSysmon
+		}
+		if channel != telemetry.ChannelSecurity && channel != telemetry.ChannelSystem &&
+			channel != telemetry.ChannelSysmon {
+			return nil, fmt.Errorf("%w: omit %q: unknown channel (want Sysmon, Security or "+
+				"System)", ErrConfig, k)
+		}
+		var id uint64
+		if hasID {
+			v, ok := telemetry.ParseNumber(idText)
+			if !ok || v == 0 || v > 0xffffffff {
+				return nil, fmt.Errorf("%w: omit %q: bad event ID", ErrConfig, k)
+			}
+			id = v
+		} else {
+			channels[channel] = true
+		}
+		out = append(out, omission{channel, uint32(id)})
+	}
+	if len(channels) == 3 {
+		return nil, fmt.Errorf("%w: omitting every channel leaves no events", ErrConfig)
+	}
+	return out, nil
+}
+
+// omitted reports whether events of channel and id are left out.
+func (g *Generator) omitted(channel string, id uint32) bool {
+	for _, o := range g.omit {
+		if o.channel == channel && (o.id == 0 || o.id == id) {
+			return true
+		}
+	}
+	return false
 }

@@ -44,6 +44,9 @@ func TestConfigErrors(t *testing.T) {
 		{Hosts: 1},
 		{EventsPerSecond: -5},
 		{Attacks: []string{"teleport"}},
+		{Omit: []string{"Application"}},
+		{Omit: []string{"Security:x"}},
+		{Omit: []string{"Sysmon", "Security", "System"}},
 	} {
 		if _, err := New(cfg); !errors.Is(err, ErrConfig) {
 			t.Errorf("New(%+v) error = %v; want ErrConfig", cfg, err)
@@ -104,13 +107,17 @@ var fieldOrder = map[string]string{
 		"TransmittedServices LmPackageName KeyLength ProcessId ProcessName IpAddress IpPort " +
 		"ImpersonationLevel RestrictedAdminMode TargetOutboundUserName " +
 		"TargetOutboundDomainName VirtualAccount TargetLinkedLogonId ElevatedToken",
+	"Security:4688": "SubjectUserSid SubjectUserName SubjectDomainName SubjectLogonId " +
+		"NewProcessId NewProcessName TokenElevationType ProcessId CommandLine TargetUserSid " +
+		"TargetUserName TargetDomainName TargetLogonId ParentProcessName MandatoryLabel",
 	"Security:5145": "SubjectUserSid SubjectUserName SubjectDomainName SubjectLogonId " +
 		"ObjectType IpAddress IpPort ShareName ShareLocalPath RelativeTargetName AccessMask " +
 		"AccessList AccessReason",
 }
 
 func TestFieldsAsRealEvents(t *testing.T) {
-	events, _ := generate(t, Config{Hosts: 10, AttackEvery: 200, Seed: 3}, 50000)
+	events, _ := generate(t, Config{Hosts: 10, AttackEvery: 200, ProcessAudit: true, Seed: 3},
+		50000)
 	seen := map[string]int{}
 	for i := range events {
 		e := &events[i]
@@ -135,7 +142,8 @@ func TestFieldsAsRealEvents(t *testing.T) {
 }
 
 func TestEveryEventDecodesWithItsView(t *testing.T) {
-	events, _ := generate(t, Config{Hosts: 10, AttackEvery: 200, Seed: 5}, 50000)
+	events, _ := generate(t, Config{Hosts: 10, AttackEvery: 200, ProcessAudit: true, Seed: 5},
+		50000)
 	for i := range events {
 		if err := checkView(&events[i]); err != "" {
 			t.Fatalf("event %d (%s): %s; fields %v", i, events[i].Key(), err, events[i].Fields)
@@ -152,6 +160,12 @@ func checkView(e *telemetry.Event) string {
 		if !ok || p.PID == 0 || p.ProcessGUID == "" || p.ImageKey == "" || !p.ParentKnown ||
 			p.ParentGUID == "" || p.LogonID == 0 || p.User == "" {
 			return "ProcessCreate() lacks a join value"
+		}
+	case "Security:4688":
+		p, ok := e.ProcessCreate()
+		if !ok || p.PID == 0 || p.ParentPID == 0 || !p.ParentKnown || p.ImageKey == "" ||
+			p.LogonID == 0 || p.User == "" {
+			return "ProcessCreate() of 4688 lacks a join value"
 		}
 	case "Sysmon:3":
 		n, ok := e.NetworkConnect()
@@ -555,5 +569,32 @@ func TestAdminRate(t *testing.T) {
 	}
 	if got := count(-1); got != 0 {
 		t.Errorf("%d administrative episodes with AdminEvery -1; want none", got)
+	}
+}
+
+func TestOmitAndProcessAudit(t *testing.T) {
+	cfg := Config{Hosts: 8, AttackEvery: 300, ProcessAudit: true, Seed: 23,
+		Omit: []string{"Sysmon", "Security:4697"}}
+	events, labels := generate(t, cfg, 30000)
+	seen := map[string]int{}
+	attacks := 0
+	for i := range events {
+		seen[events[i].Key()]++
+		if labels[i].Malicious {
+			attacks++
+		}
+	}
+	for key, n := range seen {
+		if strings.HasPrefix(key, "Sysmon:") || key == "Security:4697" {
+			t.Errorf("%d %s events with %v omitted; want none", n, key, cfg.Omit)
+		}
+	}
+	for _, key := range []string{"Security:4688", "System:7045", "Security:4624"} {
+		if seen[key] == 0 {
+			t.Errorf("no %s event; want the legs that were not omitted", key)
+		}
+	}
+	if attacks == 0 {
+		t.Error("no attack events; want chains to keep their remaining legs")
 	}
 }
