@@ -50,50 +50,112 @@ func (r *Record) Get(name string) string {
 // XML renders the record on one line the way Get-WinEvent's ToXml() and
 // wevtutil /f:xml do: single-quoted attributes, no declaration.
 func (r *Record) XML() string {
-	var b strings.Builder
-	b.Grow(600 + 80*len(r.Data))
-	b.WriteString("<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>")
-	b.WriteString("<Provider Name='" + escAttr(r.Provider) + "'")
+	return string(r.AppendXML(make([]byte, 0, 700+90*len(r.Data))))
+}
+
+// AppendXML appends the record's XML (see XML) to dst.
+func (r *Record) AppendXML(b []byte) []byte {
+	b = append(b, "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'>"+
+		"<System><Provider Name='"...)
+	b = appendEsc(b, r.Provider, true)
+	b = append(b, '\'')
 	if r.ProviderGUID != "" {
-		b.WriteString(" Guid='" + r.ProviderGUID + "'")
+		b = append(b, " Guid='"...)
+		b = append(b, r.ProviderGUID...)
+		b = append(b, '\'')
 	}
 	if r.SourceName {
-		b.WriteString(" EventSourceName='" + escAttr(r.Provider) + "'")
+		b = append(b, " EventSourceName='"...)
+		b = appendEsc(b, r.Provider, true)
+		b = append(b, '\'')
 	}
-	b.WriteString("/><EventID")
+	b = append(b, "/><EventID"...)
 	if r.Qualifiers != "" {
-		b.WriteString(" Qualifiers='" + r.Qualifiers + "'")
+		b = append(b, " Qualifiers='"...)
+		b = append(b, r.Qualifiers...)
+		b = append(b, '\'')
 	}
-	b.WriteString(">" + u64(uint64(r.EventID)) + "</EventID>")
-	b.WriteString("<Version>" + u64(uint64(r.Version)) + "</Version>")
-	b.WriteString("<Level>" + u64(uint64(r.Level)) + "</Level>")
-	b.WriteString("<Task>" + u64(uint64(r.Task)) + "</Task><Opcode>0</Opcode>")
-	b.WriteString("<Keywords>" + r.Keywords + "</Keywords>")
-	b.WriteString("<TimeCreated SystemTime='" + systemTime(r.Time) + "'/>")
-	b.WriteString("<EventRecordID>" + u64(r.RecordID) + "</EventRecordID>")
+	b = append(b, '>')
+	b = strconv.AppendUint(b, uint64(r.EventID), 10)
+	b = append(b, "</EventID><Version>"...)
+	b = strconv.AppendUint(b, uint64(r.Version), 10)
+	b = append(b, "</Version><Level>"...)
+	b = strconv.AppendUint(b, uint64(r.Level), 10)
+	b = append(b, "</Level><Task>"...)
+	b = strconv.AppendUint(b, uint64(r.Task), 10)
+	b = append(b, "</Task><Opcode>0</Opcode><Keywords>"...)
+	b = append(b, r.Keywords...)
+	b = append(b, "</Keywords><TimeCreated SystemTime='"...)
+	b = r.Time.UTC().AppendFormat(b, "2006-01-02T15:04:05.0000000Z")
+	b = append(b, "'/><EventRecordID>"...)
+	b = strconv.AppendUint(b, r.RecordID, 10)
+	b = append(b, "</EventRecordID>"...)
+	return r.appendRest(b)
+}
+
+func (r *Record) appendRest(b []byte) []byte {
 	if r.ActivityID != "" {
-		b.WriteString("<Correlation ActivityID='" + r.ActivityID + "'/>")
+		b = append(b, "<Correlation ActivityID='"...)
+		b = append(b, r.ActivityID...)
+		b = append(b, "'/>"...)
 	} else {
-		b.WriteString("<Correlation/>")
+		b = append(b, "<Correlation/>"...)
 	}
-	b.WriteString("<Execution ProcessID='" + u64(uint64(r.ProcessID)) +
-		"' ThreadID='" + u64(uint64(r.ThreadID)) + "'/>")
-	b.WriteString("<Channel>" + escText(r.Channel) + "</Channel>")
-	b.WriteString("<Computer>" + escText(r.Computer) + "</Computer>")
+	b = append(b, "<Execution ProcessID='"...)
+	b = strconv.AppendUint(b, uint64(r.ProcessID), 10)
+	b = append(b, "' ThreadID='"...)
+	b = strconv.AppendUint(b, uint64(r.ThreadID), 10)
+	b = append(b, "'/><Channel>"...)
+	b = appendEsc(b, r.Channel, false)
+	b = append(b, "</Channel><Computer>"...)
+	b = appendEsc(b, r.Computer, false)
+	b = append(b, "</Computer>"...)
 	if r.UserID != "" {
-		b.WriteString("<Security UserID='" + r.UserID + "'/>")
+		b = append(b, "<Security UserID='"...)
+		b = append(b, r.UserID...)
+		b = append(b, "'/>"...)
 	} else {
-		b.WriteString("<Security/>")
+		b = append(b, "<Security/>"...)
 	}
-	b.WriteString("</System><EventData>")
+	b = append(b, "</System><EventData>"...)
 	for _, f := range r.Data {
-		b.WriteString("<Data Name='" + f.Name + "'>" + escText(f.Value) + "</Data>")
+		b = append(b, "<Data Name='"...)
+		b = append(b, f.Name...)
+		b = append(b, "'>"...)
+		b = appendEsc(b, f.Value, false)
+		b = append(b, "</Data>"...)
 	}
 	if r.Binary != "" {
-		b.WriteString("<Binary>" + r.Binary + "</Binary>")
+		b = append(b, "<Binary>"...)
+		b = append(b, r.Binary...)
+		b = append(b, "</Binary>"...)
 	}
-	b.WriteString("</EventData></Event>")
-	return b.String()
+	return append(b, "</EventData></Event>"...)
+}
+
+// appendEsc appends s escaped for element text, or for a single-quoted
+// attribute when attr is set.
+func appendEsc(b []byte, s string, attr bool) []byte {
+	if !strings.ContainsAny(s, "&<>'\"") {
+		return append(b, s...)
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '&':
+			b = append(b, "&amp;"...)
+		case c == '<':
+			b = append(b, "&lt;"...)
+		case c == '>':
+			b = append(b, "&gt;"...)
+		case attr && c == '\'':
+			b = append(b, "&apos;"...)
+		case attr && c == '"':
+			b = append(b, "&quot;"...)
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
 }
 
 // eventLog is one channel of one host.
@@ -158,10 +220,6 @@ func containsFold(list []string, s string) bool {
 	return false
 }
 
-func systemTime(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.0000000Z")
-}
-
 func sysmonTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05.000")
 }
@@ -170,15 +228,6 @@ func u64(v uint64) string { return strconv.FormatUint(v, 10) }
 
 // hex64 renders a HexInt64 field as Windows' renderer does: 0x, no padding.
 func hex64(v uint64) string { return "0x" + strconv.FormatUint(v, 16) }
-
-var textEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-
-var attrEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;",
-	"'", "&apos;", `"`, "&quot;")
-
-func escText(s string) string { return textEscaper.Replace(s) }
-
-func escAttr(s string) string { return attrEscaper.Replace(s) }
 
 // sortRecords orders records of several channels by time, then channel and
 // record ID, as a merged view of the logs.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/netip"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 // Host is one simulated Windows host. It implements Commander.
 type Host struct {
 	lab  *Lab
+	log  *slog.Logger
 	cfg  HostConfig
 	name string
 	ip   netip.Addr
@@ -49,6 +51,15 @@ type Logon struct {
 	Workstation string
 }
 
+// Log attribute keys.
+const (
+	keyHost  = "host"
+	keyUser  = "user"
+	keyBytes = "bytes"
+	keyExit  = "exit_code"
+	keyHosts = "hosts"
+)
+
 func newHost(l *Lab, hc HostConfig, index int) (*Host, error) {
 	if hc.Name == "" || strings.ContainsAny(hc.Name, `\/. `) {
 		return nil, fmt.Errorf("build host %d: bad name %q: %w", index, hc.Name, ErrConfig)
@@ -67,6 +78,7 @@ func newHost(l *Lab, hc HostConfig, index int) (*Host, error) {
 		logons: map[string]*Logon{}, shellHosts: map[string]*Process{}, nextLogon: 0x3a000 + uint64(l.rng.Uint32N(0x10000)),
 		guidPrefix: fmt.Sprintf("%08X", l.rng.Uint32()), runCtx: context.Background(),
 	}
+	h.log = l.log.With(keyHost, hc.Name)
 	h.boot()
 	return h, nil
 }
@@ -200,7 +212,12 @@ func (h *Host) RunCommand(ctx context.Context, s Session, cmdline string,
 	}
 	x := &execCtx{ctx: ctx, h: h, p: host, stdout: stdout, stderr: stderr, logon: logon}
 	x.p.CurrentDir = userProfile(logon.User)
-	return h.runCmdExe(x, cmdline, id)
+	code := h.runCmdExe(x, cmdline, id)
+	// The command line may carry credentials (PsExec -p), so only its size
+	// is logged.
+	h.log.Debug("command", keyUser, logon.User, keyBytes, len(cmdline),
+		keyExit, code)
+	return code
 }
 
 // shellLogon returns the logon and winrshost.exe of a WinRM shell,
@@ -219,6 +236,8 @@ func (h *Host) shellLogon(s Session) (*Logon, *Process) {
 		ip = ap.Addr().String()
 	}
 	l := h.networkLogon(user, ip, "-")
+	h.mkdir(userProfile(l.User) + `\AppData\Local\Temp`)
+	h.mkdir(userProfile(l.User) + `\AppData\Roaming`)
 	id := identity{user: l.User, sid: l.SID, logonID: l.ID, integrity: "High"}
 	f := h.file(`C:\Windows\System32\winrshost.exe`)
 	p := h.spawn(h.winrmProc, f.Path, `C:\Windows\system32\WinrsHost.exe -Embedding`,

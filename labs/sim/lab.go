@@ -96,6 +96,7 @@ func NewLab(cfg LabConfig) (*Lab, error) {
 		l.byName[telemetry.CanonicalHost(h.FQDN())] = h
 		l.byName[h.ip.String()] = h
 	}
+	l.log.Info("simulated lab built", keyHosts, len(l.hosts))
 	return l, nil
 }
 
