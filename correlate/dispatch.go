@@ -87,7 +87,9 @@ func (e *Engine) wants(h *hostState, ev *telemetry.Event, kind eventKind) bool {
 		return containsFold(p, "-std") || psexecMention(p)
 	case kindLogon:
 		return ev.Value("LogonType") == "3"
-	case kindStartType, kindShare:
+	case kindShare:
+		return len(h.open) > 0 || strings.EqualFold(ev.Value("RelativeTargetName"), "svcctl")
+	case kindStartType:
 		return len(h.open) > 0
 	}
 	return true

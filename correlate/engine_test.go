@@ -117,3 +117,20 @@ func TestDuplicateProcessEventsAreIdempotent(t *testing.T) {
 		t.Errorf("got %d evidence records; want 3 (duplicates absorbed)", len(a.Evidence))
 	}
 }
+
+func TestSvcctlNamesTheRemoteClient(t *testing.T) {
+	s := newStream("WIN-77LTAPHIQ1R.example.corp")
+	share := s.ev(telemetry.ChannelSecurity, 5145, 0, "SubjectUserName", "Administrator",
+		"SubjectDomainName", "EXAMPLE", "IpAddress", "10.0.2.17", "IpPort", "49230",
+		"ShareName", `\\*\IPC$`, "RelativeTargetName", "svcctl")
+	a := only(t, correlateAll(t, DefaultPolicy(), share, s.install7045(47*time.Millisecond, "remotesvc", "calc.exe")))
+	if a.SourceIP != "10.0.2.17" || a.Techniques[len(a.Techniques)-1] != TechniqueAdminShares {
+		t.Errorf("got source %q techniques %v; want 10.0.2.17 and T1021.002", a.SourceIP, a.Techniques)
+	}
+	late := s.install7045(svcctlWindow+time.Second, "other", "calc.exe")
+	for _, a := range correlateAll(t, DefaultPolicy(), share, late) {
+		if a.SourceIP != "" {
+			t.Errorf("install %s after svcctl: got source %q; want none", svcctlWindow+time.Second, a.SourceIP)
+		}
+	}
+}

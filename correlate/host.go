@@ -33,6 +33,7 @@ type hostState struct {
 	awaiting map[uint64][]*incident // 4697 installs whose 4624 has not arrived
 	bursts   map[string]*burstTracker
 	groups   map[string]bool // svchost groups defined on this host
+	svcctl   shareOpen       // the last remote opening of the SCM pipe
 	seen     dedup
 }
 
@@ -86,6 +87,14 @@ type logon struct {
 	ip, station string
 	user        string
 	ev          Evidence
+}
+
+// shareOpen is a Security 5145 opening of \\*\IPC$\svcctl: a remote client
+// about to talk to the Service Control Manager.
+type shareOpen struct {
+	at       time.Time
+	ip, user string
+	ev       Evidence
 }
 
 // burstTracker holds the recent suspicious installs of one origin.

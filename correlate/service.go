@@ -37,6 +37,7 @@ func (e *Engine) onInstall(h *hostState, ev *telemetry.Event, evid Evidence) {
 		installSource(ev.EventID)+")")
 	e.classify(h, inc, evid, si.ImagePath, si.ServiceName)
 	e.installOrigin(h, inc, ev, si)
+	e.scmClient(h, inc, t)
 	e.joinLater(h, inc)
 	e.trackBurst(h, inc, evid, originOf(ev, si))
 }
@@ -90,6 +91,23 @@ func (e *Engine) installOrigin(h *hostState, inc *incident, ev *telemetry.Event,
 	} else {
 		e.stats.Evicted.Pending++
 	}
+}
+
+// svcctlWindow is how long before an install a remote opening of the SCM
+// pipe is taken as its client: CreateService follows within milliseconds.
+const svcctlWindow = 5 * time.Second
+
+// scmClient attributes an install to the remote client that opened the SCM
+// pipe just before it (Security 5145 svcctl), which names its address even
+// when no 4697 or 4624 was recorded.
+func (e *Engine) scmClient(h *hostState, inc *incident, t time.Time) {
+	s := h.svcctl
+	if s.ip == "" || !after(s.at, t, svcctlWindow) || t.Before(s.at) {
+		return
+	}
+	e.setSource(h, inc, "", s.ip)
+	e.note(inc, s.ev, noSignal, "SCM pipe svcctl opened from "+s.ip+" by "+
+		firstOf(s.user, "an unknown user")+" "+roundDur(t.Sub(s.at)).String()+" before the install")
 }
 
 // originOf names who installed a service, for install bursts.
@@ -354,6 +372,11 @@ func (e *Engine) remote(inc *incident, l logon) {
 func (e *Engine) onShare(h *hostState, ev *telemetry.Event, evid Evidence) {
 	sa, ok := ev.ShareAccess()
 	if !ok || sa.RelativeTargetName == "" {
+		return
+	}
+	if strings.EqualFold(sa.RelativeTargetName, "svcctl") {
+		h.svcctl = shareOpen{at: evid.Time, ip: strings.Clone(sa.IPAddress),
+			user: strings.Clone(sa.SubjectUser), ev: evid}
 		return
 	}
 	if svc, client, ok := pipeService(sa.RelativeTargetName); ok {
