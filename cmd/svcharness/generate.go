@@ -22,6 +22,7 @@ Usage: svcharness generate [--hosts N] [--rate N] [--count N | --duration D]
                            [--attacks-every N] [--attacks LIST] [--admin-every N]
                            [--process-audit] [--omit LIST] [--seed N]
                            [--duplicate-every N] [--late-every N --max-lateness D]
+                           [--max-clock-skew D]
                            [--start TIME] [--format json|xml] [--labels FILE]
 
 Write a synthetic, reproducible stream of Windows telemetry for a fleet of
@@ -42,7 +43,8 @@ or events (Security:4697 without Security System Extension auditing,
 Security:5145 without Detailed File Share). --duplicate-every and
 --late-every make the stream imperfect as collectors
 do: records delivered twice, and records delivered after later ones (up to
---max-lateness behind). --labels writes the ground truth beside the events:
+--max-lateness behind); --max-clock-skew puts hosts' clocks out of step.
+--labels writes the ground truth beside the events:
 one JSON object per event, in the same order, with its host, record ID, chain
 number, scenario, malicious flag, service, and duplicate and late flags.
 
@@ -117,6 +119,8 @@ func parseGenerateArgs(args []string, stderr io.Writer) (generateConfig, error) 
 		"deliver about one event in `N` late, after later events (0: never)")
 	fs.DurationVar(&cfg.synth.MaxLateness, "max-lateness", 0,
 		"how far behind (simulated `time`) a late event may arrive")
+	fs.DurationVar(&cfg.synth.MaxClockSkew, "max-clock-skew", 0,
+		"set each host's clock off by up to ± this `span`")
 	fs.Uint64Var(&cfg.synth.Seed, "seed", 1, "random `seed`; the same flags give the same stream")
 	fs.StringVar(&start, "start", "",
 		"RFC 3339 `time` of the first event (default 2026-01-05T09:00:00Z)")

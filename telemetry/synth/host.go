@@ -3,6 +3,7 @@ package synth
 import (
 	"math/rand/v2"
 	"strconv"
+	"time"
 
 	"github.com/svcharness/svcharness/telemetry"
 )
@@ -31,7 +32,8 @@ type host struct {
 	luidBase  uint64  // logon IDs handed out on this host start here
 	nextLogon uint64
 
-	records [3]uint64 // next EventRecordID per channel: Security, System, Sysmon
+	records [3]uint64     // next EventRecordID per channel: Security, System, Sysmon
+	skew    time.Duration // how far this host's clock is off
 }
 
 // proc is a running process as Sysmon identifies it.
@@ -86,6 +88,9 @@ func newHost(g *Generator, i int) *host {
 	h.records = [3]uint64{uint64(g.rng.IntN(1 << 20)), uint64(g.rng.IntN(1 << 16)),
 		uint64(g.rng.IntN(1 << 22))}
 	h.nextLogon = h.luidBase
+	if max := int64(g.cfg.MaxClockSkew); max > 0 {
+		h.skew = time.Duration(g.rng.Int64N(2*max+1) - max)
+	}
 	h.machine = account{sid: "S-1-5-18", name: short + "$", domain: g.domainNetBIOS,
 		logonID: 0x3e7, logonHex: "0x3e7", sysmonUser: `NT AUTHORITY\SYSTEM`}
 	h.machine.logonGUID = g.guid(h)

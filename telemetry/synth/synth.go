@@ -60,6 +60,10 @@ type Config struct {
 	// forwarder does (0: never). Such events are labelled Late.
 	LateEvery   int
 	MaxLateness time.Duration
+	// MaxClockSkew sets each host's clock off by a fixed amount drawn from
+	// [-MaxClockSkew, +MaxClockSkew], as unsynchronised hosts are: a remote
+	// chain's source and target legs then disagree on time (0: all in step).
+	MaxClockSkew time.Duration
 	// Concurrency is how many episodes (an install, a logon, an attack
 	// chain…) are under way at once, interleaved event by event across
 	// hosts (default 8). An episode of n events spans about n×Concurrency
@@ -197,7 +201,7 @@ func New(cfg Config) (*Generator, error) {
 func (c *Config) fill() error {
 	if c.Hosts < 0 || c.EventsPerSecond < 0 || c.AttackEvery < 0 || c.Concurrency < 0 ||
 		c.AdminEvery < -1 ||
-		c.DuplicateEvery < 0 || c.LateEvery < 0 || c.MaxLateness < 0 {
+		c.DuplicateEvery < 0 || c.LateEvery < 0 || c.MaxLateness < 0 || c.MaxClockSkew < 0 {
 		return fmt.Errorf("%w: negative count, rate, interval or lateness", ErrConfig)
 	}
 	if c.LateEvery > 0 && c.MaxLateness == 0 {
@@ -343,7 +347,7 @@ func (g *Generator) Fill(events []telemetry.Event, labels []Label) {
 // and, for Sysmon, the matching UtcTime.
 func (g *Generator) emit(p pend) {
 	e := p.ev
-	e.Time = g.cfg.Start.Add(time.Duration(float64(g.n) * g.nsPerEvent))
+	e.Time = g.cfg.Start.Add(time.Duration(float64(g.n)*g.nsPerEvent) + p.h.skew)
 	g.n++
 	e.RecordID = p.h.record(e.Channel)
 	if e.Channel != telemetry.ChannelSysmon {

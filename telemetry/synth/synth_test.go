@@ -598,3 +598,28 @@ func TestOmitAndProcessAudit(t *testing.T) {
 		t.Error("no attack events; want chains to keep their remaining legs")
 	}
 }
+
+func TestClockSkew(t *testing.T) {
+	cfg := Config{Hosts: 12, EventsPerSecond: 100, MaxClockSkew: 90 * time.Second, Seed: 31,
+		Start: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)}
+	events, _ := generate(t, cfg, 6000)
+	skews := map[string]time.Duration{}
+	for i, e := range events {
+		skew := e.Time.Sub(cfg.Start.Add(time.Duration(i) * 10 * time.Millisecond))
+		if skew < -cfg.MaxClockSkew || skew > cfg.MaxClockSkew {
+			t.Fatalf("event %d is %v off; want within ±%v", i, skew, cfg.MaxClockSkew)
+		}
+		if prev, ok := skews[e.HostKey]; ok && prev != skew {
+			t.Fatalf("host %s is %v off, then %v; want one fixed skew", e.HostKey, prev, skew)
+		}
+		skews[e.HostKey] = skew
+	}
+	distinct := map[time.Duration]bool{}
+	for _, s := range skews {
+		distinct[s] = true
+	}
+	if len(distinct) < len(skews)/2 {
+		t.Errorf("%d distinct skews among %d hosts; want hosts out of step", len(distinct),
+			len(skews))
+	}
+}
