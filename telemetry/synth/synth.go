@@ -14,8 +14,11 @@ import (
 
 // Config chooses the fleet, the rate and the attacks of a stream.
 type Config struct {
-	// Hosts is the number of hosts in the fleet (default 10). Every tenth host
-	// is a server (SRVnnn), the others workstations (WSnnnn).
+	// Hosts is the number of hosts in the fleet (default 10, at least 2).
+	// The last is the administrators' jump host JUMP01, the one before it
+	// (from 4 hosts) the deployment server MGMT01 (see AdminHosts); of the
+	// others every tenth is a server (SRVnnn), the rest workstations
+	// (WSnnnn).
 	Hosts int
 	// EventsPerSecond spaces the events' timestamps: the fleet as a whole
 	// records this many events per second of simulated time (default 1000).
