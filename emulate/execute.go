@@ -27,6 +27,10 @@ type ExecOptions struct {
 	// context of their own so that a timeout or an interrupt of the steps
 	// does not stop them; 2m if zero.
 	CleanupTimeout time.Duration
+	// Journal, when set, records the plan's cleanup before anything runs
+	// and forgets it once the cleanup is verified. A plan that cannot be
+	// journalled does not run.
+	Journal *Journal
 }
 
 // StepResult is one command of a plan and what became of it.
@@ -64,6 +68,12 @@ func Execute(ctx context.Context, r Runner, p *scenarios.Plan, payload PayloadFu
 	o := &Outcome{Started: time.Now()}
 
 	log.Info("scenario started")
+	if opts.Journal != nil {
+		if err := opts.Journal.Begin(p); err != nil {
+			o.StepsErr = fmt.Errorf("%w: %w", ErrCommandFailed, err)
+			return o
+		}
+	}
 	o.StepsErr = placePayloads(ctx, r, p, payload)
 	if o.StepsErr == nil {
 		o.Steps, o.StepsErr = runCommands(ctx, r, p.Steps, true)
@@ -76,6 +86,11 @@ func Execute(ctx context.Context, r Runner, p *scenarios.Plan, payload PayloadFu
 	var cerr error
 	o.Cleanup, cerr = runCommands(cctx, r, p.Cleanup, false)
 	o.CleanupErr = errors.Join(cerr, Verify(cctx, r, p.Checks))
+	if opts.Journal != nil && o.CleanupErr == nil {
+		if err := opts.Journal.Done(p); err != nil {
+			o.CleanupErr = fmt.Errorf("%w: %w", ErrCommandFailed, err)
+		}
+	}
 	log.Info("scenario finished", "steps_error", o.StepsErr != nil,
 		"cleanup_error", o.CleanupErr != nil)
 	return o
