@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"io"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -21,7 +22,7 @@ const (
 // masterzen/winrm's RunPS and pywinrm's run_ps send), -Command, or the
 // remaining arguments as the command.
 func runPowerShell(x *execCtx) int {
-	script, ok := psScript(x.args)
+	script, encoded, ok := psScript(x.args)
 	if !ok {
 		x.errf("Cannot process the command because the value specified with " +
 			"-EncodedCommand is not properly encoded. The value must be Base64 encoded.\n")
@@ -31,33 +32,98 @@ func runPowerShell(x *execCtx) int {
 		x.errf("The command line is too long.\n")
 		return 1
 	}
-	return newPSRun(x).runScript(script)
+	if !encoded {
+		return newPSRun(x).runScript(script)
+	}
+	// With -EncodedCommand and a redirected stderr, as under WinRS, Windows
+	// PowerShell serializes the error stream as CLIXML.
+	errs := &cliXMLWriter{}
+	y := *x
+	y.stderr = errs
+	code := newPSRun(&y).runScript(script)
+	errs.flush(x.stderr)
+	return code
 }
 
-// psScript finds the script in powershell.exe's arguments.
-func psScript(args []string) (string, bool) {
+// cliXMLWriter collects error text and writes it as PowerShell's CLIXML
+// error stream: one <S S="Error"> element per line.
+type cliXMLWriter struct{ buf []byte }
+
+func (w *cliXMLWriter) Write(p []byte) (int, error) {
+	if len(w.buf)+len(p) > psMaxScript {
+		return len(p), nil // keep the stream bounded; the rest is dropped
+	}
+	w.buf = append(w.buf, p...)
+	return len(p), nil
+}
+
+func (w *cliXMLWriter) flush(dst io.Writer) {
+	if len(w.buf) == 0 {
+		return
+	}
+	var b strings.Builder
+	b.WriteString("#< CLIXML\r\n<Objs Version=\"1.1.0.1\" " +
+		"xmlns=\"http://schemas.microsoft.com/powershell/2004/04\">")
+	for _, line := range strings.SplitAfter(string(w.buf), "\n") {
+		if line == "" {
+			continue
+		}
+		b.WriteString("<S S=\"Error\">" + cliXMLEscape(line) + "</S>")
+	}
+	b.WriteString("</Objs>")
+	_, _ = io.WriteString(dst, b.String())
+}
+
+// cliXMLEscape escapes a string as PowerShell's serializer does: XML
+// entities, control characters as _xHHHH_, and an underscore that would
+// read as such an escape.
+func cliXMLEscape(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == '&':
+			b.WriteString("&amp;")
+		case r == '<':
+			b.WriteString("&lt;")
+		case r == '>':
+			b.WriteString("&gt;")
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, "_x%04X_", r)
+		case r == '_' && strings.HasPrefix(s[i:], "_x"):
+			b.WriteString("_x005F_")
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// psScript finds the script in powershell.exe's arguments and reports
+// whether it came encoded.
+func psScript(args []string) (script string, encoded, ok bool) {
 	for i := 0; i < len(args); i++ {
 		a := strings.ToLower(args[i])
 		if !strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "/") {
-			return strings.Join(args[i:], " "), true
+			return strings.Join(args[i:], " "), false, true
 		}
 		name := strings.TrimLeft(a, "-/")
 		switch {
 		case name == "e" || name == "ec" || strings.HasPrefix("encodedcommand", name) &&
 			len(name) >= 3:
 			if i+1 >= len(args) {
-				return "", false
+				return "", true, false
 			}
-			return decodeUTF16Base64(args[i+1])
+			script, ok := decodeUTF16Base64(args[i+1])
+			return script, true, ok
 		case name == "c" || strings.HasPrefix("command", name) && len(name) >= 3:
-			return strings.Join(args[i+1:], " "), true
+			return strings.Join(args[i+1:], " "), false, true
 		case name == "executionpolicy" || name == "ep" || name == "windowstyle" ||
 			name == "w" || name == "outputformat" || name == "inputformat" ||
 			name == "version" || name == "file":
 			i++
 		}
 	}
-	return "", true
+	return "", false, true
 }
 
 func decodeUTF16Base64(s string) (string, bool) {

@@ -140,3 +140,24 @@ func TestPowerShellServiceCmdletsLeaveTheirMark(t *testing.T) {
 		t.Error("got no services.exe -> calc.exe after Start-Service")
 	}
 }
+
+// Under WinRS, powershell.exe -EncodedCommand writes its error stream as
+// CLIXML, which pywinrm's run_ps unpacks and masterzen/winrm passes on.
+func TestEncodedCommandErrorsAreCLIXML(t *testing.T) {
+	h := testLab(t, "WS01").Host("WS01")
+	code, _, errs := run(h, adminSession, encodedPS("Get-Service nope_x"))
+	if code != 1 {
+		t.Errorf("got exit %d; want 1", code)
+	}
+	const head = "#< CLIXML\r\n<Objs Version=\"1.1.0.1\" " +
+		"xmlns=\"http://schemas.microsoft.com/powershell/2004/04\"><S S=\"Error\">" +
+		"Get-Service : Cannot find any service with service name 'nope_x005F_x'." +
+		"_x000D__x000A_</S><S S=\"Error\">At line:1 char:1_x000D__x000A_</S>"
+	if !strings.HasPrefix(errs, head) || !strings.HasSuffix(errs, "</Objs>") {
+		t.Errorf("got stderr %q; want CLIXML starting %q", errs, head)
+	}
+	_, _, plain := run(h, adminSession, `powershell.exe -Command "Get-Service nope"`)
+	if !strings.HasPrefix(plain, "Get-Service : Cannot find any service") {
+		t.Errorf("got stderr %q; want plain text with -Command", plain)
+	}
+}

@@ -3,6 +3,7 @@ package sim
 import (
 	"encoding/base64"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -146,7 +147,7 @@ func (r *psRun) fail(c *psCall, msg, category, fqid string) error {
 	case "silentlycontinue", "ignore":
 		return nil
 	}
-	r.x.errf("%s", text)
+	_, _ = io.WriteString(r.x.stderr, strings.ReplaceAll(text, "\n", "\r\n"))
 	return nil
 }
 
