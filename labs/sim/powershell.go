@@ -1,10 +1,10 @@
 package sim
 
 import (
-	"io"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"unicode"
