@@ -184,8 +184,9 @@ func TestVerifyValueIs(t *testing.T) {
 	}
 	str := scenarios.PlannedCheck{Host: "WS01", Kind: scenarios.ValueIs, Target: `HKLM\X`,
 		Name: "ImagePath", Data: `%systemroot%\system32\fxssvc.exe`}
-	r := &scripted{rules: []rule{{contains: "reg.exe query", res: Result{Stdout: "HKEY_LOCAL_MACHINE\\X\r\n" +
-		"    ImagePath    REG_EXPAND_SZ    %systemroot%\\system32\\fxssvc.exe\r\n"}}}}
+	out = "HKEY_LOCAL_MACHINE\\X\r\n" +
+		"    ImagePath    REG_EXPAND_SZ    %systemroot%\\system32\\fxssvc.exe\r\n"
+	r := &scripted{rules: []rule{{contains: "reg.exe query", res: Result{Stdout: out}}}}
 	if err := Verify(context.Background(), r, []scenarios.PlannedCheck{str}); err != nil {
 		t.Errorf("restored ImagePath: %v", err)
 	}

@@ -121,10 +121,12 @@ func (f *fakeWSMan) response(op string) string {
 		}
 	case "Command":
 		action = shellNS + "/CommandResponse"
-		body = `<rsp:CommandResponse><rsp:CommandId>` + commandID + `</rsp:CommandId></rsp:CommandResponse>`
+		body = `<rsp:CommandResponse><rsp:CommandId>` + commandID +
+			`</rsp:CommandId></rsp:CommandResponse>`
 	case "Receive":
 		action = shellNS + "/ReceiveResponse"
-		body = fmt.Sprintf(`<rsp:ReceiveResponse><rsp:Stream Name="stdout" CommandId="%s">%s</rsp:Stream>`+
+		body = fmt.Sprintf(`<rsp:ReceiveResponse>`+
+			`<rsp:Stream Name="stdout" CommandId="%s">%s</rsp:Stream>`+
 			`<rsp:Stream Name="stdout" CommandId="%[1]s" End="true"></rsp:Stream>`+
 			`<rsp:Stream Name="stderr" CommandId="%[1]s" End="true"></rsp:Stream>`+
 			`<rsp:CommandState CommandId="%[1]s" State="%[3]s/CommandState/Done">`+

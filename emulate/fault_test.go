@@ -80,14 +80,15 @@ func TestTimedOutFaultMentionsOperationTimeout(t *testing.T) {
 }
 
 func TestParseFaultRefusesHostileBodies(t *testing.T) {
+	const env = `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope">`
 	deep := strings.Repeat("<a>", 200) + strings.Repeat("</a>", 200)
 	for name, body := range map[string]string{
 		"doctype": `<!DOCTYPE x [<!ENTITY e "boom">]><s:Envelope ` +
 			`xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><s:Fault/></s:Body></s:Envelope>`,
-		"no fault":  `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body/></s:Envelope>`,
+		"no fault":  env + `<s:Body/></s:Envelope>`,
 		"not xml":   `Internal Server Error`,
-		"deep":      `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope">` + deep + `</s:Envelope>`,
-		"truncated": `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><s:Fault>`,
+		"deep":      env + deep + `</s:Envelope>`,
+		"truncated": env + `<s:Body><s:Fault>`,
 	} {
 		if f, err := parseFault([]byte(body)); err == nil {
 			t.Errorf("%s: parseFault accepted it: %+v", name, f)

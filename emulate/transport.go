@@ -180,9 +180,10 @@ func newHTTPClient(t Target, opTimeout time.Duration) (*http.Client, error) {
 		}
 		tlsConf.RootCAs = pool
 	}
+	dialer := &net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}
 	var rt http.RoundTripper = &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:           dialer.DialContext,
 		TLSClientConfig:       tlsConf,
 		TLSHandshakeTimeout:   15 * time.Second,
 		ResponseHeaderTimeout: opTimeout + 30*time.Second,

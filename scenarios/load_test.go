@@ -107,7 +107,8 @@ func TestOpenReportsIDClash(t *testing.T) {
 	}
 	msg := err.Error()
 	for _, want := range []string{
-		`testdata/clash/dup.yaml:1:1: id: scenario ID "psexec-default" already defined at catalog/psexec-default.yaml:`,
+		`testdata/clash/dup.yaml:1:1: id: scenario ID "psexec-default" already defined ` +
+			`at catalog/psexec-default.yaml:`,
 		`scenario ID "user-sc-create" already defined at testdata/extra/user-scenario.yaml:`,
 	} {
 		if !strings.Contains(msg, want) {
