@@ -14,6 +14,16 @@
 // an inventory; DryRun records and prints every command and connects to
 // nothing (svcharness run --dry-run).
 //
+// Over a Runner, one scenario run is: CheckLabHost on every host a
+// malicious scenario touches; HostClock on each host; Execute, which
+// journals the plan's cleanup, uploads its payloads (Upload, verified by
+// SHA-256), runs its steps until one fails, then always runs its cleanup on
+// a context of its own and verifies it (Verify: services, keys and files
+// gone, values restored), reporting every leftover on every host at once;
+// and Collect, which reads each host's Security, System and Sysmon events
+// since its clock reading, paged by record ID. Journal.Recover finishes the
+// cleanup of runs that were killed.
+//
 //	r, err := emulate.NewWinRM(targets, emulate.Options{Logger: log})
 //	res, err := r.Run(ctx, "WS01", scenarios.Cmd, "sc.exe query Spooler")
 //	if errors.Is(err, emulate.ErrEmulation) { /* verdict: emulation error */ }

@@ -9,6 +9,7 @@ package emulate
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -153,5 +154,40 @@ func TestCollectFindsWhatAScenarioCaused(t *testing.T) {
 	}
 	if installs < 1 {
 		t.Errorf("no 7045/4697 for service %s among %d events", p.Vars["service"], len(c.Events))
+	}
+}
+
+// TestNTLMAgainstSimulatedEndpoint authenticates with NTLM only (the
+// endpoint offers Negotiate and no Basic), as a domain lab would.
+func TestNTLMAgainstSimulatedEndpoint(t *testing.T) {
+	lab, err := sim.NewLab(sim.LabConfig{Hosts: []sim.HostConfig{{Name: "WS01"}}, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := wsman.New(wsman.Config{Commander: lab.Host("WS01"), User: `LAB\harness`,
+		Password: "lab-only-secret", ComputerName: "WS01", AllowUnencrypted: true,
+		Auth: wsman.AuthNegotiate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	tgt := Target{Name: "WS01", Endpoint: url, Auth: AuthNTLM, User: `LAB\harness`,
+		Password: "lab-only-secret"}
+	c, err := NewClient(tgt, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Run(context.Background(), scenarios.Cmd, "hostname")
+	if err != nil || !strings.Contains(res.Stdout, "WS01") {
+		t.Errorf("got %q, %v; want the host name", res.Stdout, err)
+	}
+	tgt.Password = "wrong"
+	c, _ = NewClient(tgt, Options{})
+	if _, err := c.Run(context.Background(), scenarios.Cmd, "hostname"); !errors.Is(err, ErrAuth) {
+		t.Errorf("wrong NTLM password: got %v; want ErrAuth", err)
 	}
 }
