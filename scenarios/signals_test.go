@@ -38,3 +38,29 @@ func TestEverySignalIsExpectedSomewhere(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultPolicyLoadsInTheCorrelator: the policy that ships beside the
+// catalog is the correlator's format and holds every approval the catalog
+// expects suppression by.
+func TestDefaultPolicyLoadsInTheCorrelator(t *testing.T) {
+	pol, err := correlate.LoadPolicy(scenarios.PolicyFile, scenarios.DefaultPolicy())
+	if err != nil {
+		t.Fatalf("load default policy: %v", err)
+	}
+	ids := map[string]bool{}
+	for _, a := range pol.Approvals {
+		ids[a.ID] = true
+	}
+	for _, e := range pol.Allowlist {
+		ids[e.ID] = true
+	}
+	c, err := scenarios.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range c.All() {
+		if by := s.Expect.SuppressedBy; by != "" && !ids[by] {
+			t.Errorf("scenario %s expects suppression by %q, which the policy lacks", s.ID, by)
+		}
+	}
+}
