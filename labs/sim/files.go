@@ -66,9 +66,13 @@ func absPath(dir, path string) string {
 	return cleanPath(strings.TrimSuffix(dir, `\`) + `\` + path)
 }
 
-// file returns the file at path, or nil.
+// file returns the file at path, or nil. A path through this host's own
+// administrative share (\\HOST\ADMIN$\…) names the local file.
 func (h *Host) file(path string) *File {
-	return h.files[fileKey(path)]
+	if f := h.files[fileKey(path)]; f != nil || !strings.HasPrefix(path, `\\`) {
+		return f
+	}
+	return h.files[fileKey(h.localPath(path))]
 }
 
 // dirExists reports whether any file lives under dir, or dir is a drive root
@@ -277,11 +281,15 @@ func (h *Host) resolveImage(dir, name string, env map[string]string) (string, bo
 			}
 			var cand string
 			if d == "" {
-				cand = h.localPath(absPath(dir, name+ext))
+				cand = absPath(dir, name+ext)
 			} else {
 				cand = absPath(d, name+ext)
 			}
 			if f := h.file(cand); f != nil {
+				if strings.HasPrefix(cand, `\\`) {
+					// Started from a share, the image keeps its UNC name.
+					return cand, true
+				}
 				return f.Path, true
 			}
 		}

@@ -179,7 +179,7 @@ func (h *Host) runImage(x *execCtx, image, cmdline string, id identity) (int, er
 		return 0, errNotFound
 	}
 	prog := h.programOf(f)
-	p := h.spawn(x.p, f.Path, cmdline, x.p.CurrentDir, id, prog, fileHashes(f.Data))
+	p := h.spawn(x.p, image, cmdline, x.p.CurrentDir, id, prog, fileHashes(f.Data))
 	if isConsole(f.Path) && !isConsole(x.p.Image) {
 		h.startConhost(p)
 	}

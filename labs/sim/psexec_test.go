@@ -200,3 +200,35 @@ func TestRemoteSCCreatesOnTarget(t *testing.T) {
 	}
 	mustRun(t, src, `sc.exe \\NOPE query`, 1722)
 }
+
+// The Cobalt Strike jump psexec shape: the binary goes through ADMIN$ and
+// the service runs it from the UNC path, which is its image name.
+func TestServiceFromAdminShareKeepsUNCImage(t *testing.T) {
+	l := testLab(t, "WS01", "WS02")
+	src, dst := l.Host("WS01"), l.Host("WS02")
+	mustRun(t, src, `mkdir C:\LabStage`, 0)
+	mustRun(t, src, `echo MZ> C:\LabStage\abc1234.exe`, 0)
+	mustRun(t, src, `copy /y C:\LabStage\abc1234.exe \\WS02\ADMIN$\abc1234.exe`, 0)
+	if _, ok := dst.ReadFile(`C:\Windows\abc1234.exe`); !ok {
+		t.Fatal("got no file in WS02's C:\\Windows after the copy to ADMIN$")
+	}
+	var bySystem bool
+	for _, r := range records(dst, telemetry.ChannelSysmon, 11) {
+		bySystem = bySystem || (r.Get("TargetFilename") == `C:\Windows\abc1234.exe` &&
+			r.Get("Image") == "System")
+	}
+	if !bySystem {
+		t.Error("got no Sysmon 11 by System for the SMB write")
+	}
+	mustRun(t, src, `sc.exe \\WS02 create abc1234 binPath= \\WS02\ADMIN$\abc1234.exe`, 0)
+	mustRun(t, src, `sc.exe \\WS02 start abc1234`, 0)
+	var image string
+	for _, r := range records(dst, telemetry.ChannelSysmon, 1) {
+		if strings.HasSuffix(r.Get("ParentImage"), `\services.exe`) {
+			image = r.Get("Image")
+		}
+	}
+	if image != `\\WS02\ADMIN$\abc1234.exe` {
+		t.Errorf("got service image %q; want the UNC path", image)
+	}
+}

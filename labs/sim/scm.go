@@ -166,10 +166,13 @@ func (h *Host) writeServiceKey(p *Process, s *Service) {
 	}
 }
 
-// scmStart starts a service the way the SCM does: it creates the process
-// from the image path under services.exe and waits for it to report
-// running. A program that is not a service never reports, and the start
-// fails with 1053 after the timeout while the program has done its work.
+// scmStart starts a service the way the SCM does: it reads the image path
+// and account from the service's key (so a direct registry write takes
+// effect at the next start), creates the process under services.exe and
+// waits for it to report running. A program that is not a service never
+// reports: the start fails with 1053 (7009, 7000) once the process has
+// exited, as a cmd.exe payload does after its work, or after the 30 s
+// timeout when it keeps running.
 func (h *Host) scmStart(c *caller, name string, args []string) (*Service, error) {
 	s, err := h.openService(c, name, true)
 	if err != nil {
@@ -181,6 +184,7 @@ func (h *Host) scmStart(c *caller, name string, args []string) (*Service, error)
 	case s.Start == startDisabled:
 		return s, winErr(1058)
 	}
+	h.reloadConfig(s)
 	env := h.env(h.servicesProc)
 	cmdline := expandEnv(s.ImagePath, env)
 	image, ok := h.serviceImage(cmdline, env)
@@ -190,7 +194,7 @@ func (h *Host) scmStart(c *caller, name string, args []string) (*Service, error)
 	}
 	f := h.file(image)
 	prog := h.programOf(f)
-	p := h.spawn(h.servicesProc, f.Path, cmdline, `C:\Windows\system32`,
+	p := h.spawn(h.servicesProc, image, cmdline, `C:\Windows\system32`,
 		h.accountIdentity(s.Account), prog, fileHashes(f.Data))
 	if isConsole(f.Path) {
 		h.startConhost(p)
@@ -200,9 +204,28 @@ func (h *Host) scmStart(c *caller, name string, args []string) (*Service, error)
 		return s, nil
 	}
 	h.runServiceProcess(p, prog)
-	h.advance(serviceStartTimeout)
+	if p.Exited {
+		h.advance(time.Duration(500+h.lab.rng.IntN(1000)) * time.Millisecond)
+	} else {
+		h.advance(serviceStartTimeout)
+	}
 	h.logStartFailure(s, 1053, true)
 	return s, winErr(1053)
+}
+
+// reloadConfig refreshes the values the SCM reads from the service's key
+// when it starts it.
+func (h *Host) reloadConfig(s *Service) {
+	k := h.regKeyOf(servicesKey + `\` + s.Name)
+	if k == nil {
+		return
+	}
+	if v := k.value("ImagePath"); v != nil && (v.Type == regExpandSZ || v.Type == regSZ) {
+		s.ImagePath = v.Str
+	}
+	if v := k.value("ObjectName"); v != nil && v.Type == regSZ && v.Str != "" {
+		s.Account = v.Str
+	}
 }
 
 // runServiceProcess runs a program the SCM started that is not a service

@@ -75,16 +75,31 @@ func TestSCAccessDeniedForNonAdmin(t *testing.T) {
 }
 
 // The ART T1569.002 #1 flow: the SCM runs the cmd.exe payload, which does
-// its work, and then fails the start with 1053 after its 30 s timeout.
+// its work and exits, and the start fails with 1053 as soon as the process
+// is gone (the Tchopper recording shows a 7009 every 1.5 s). A program that
+// keeps running without reporting holds the start for the full 30 s.
 func TestServiceWithShellPayloadRunsThenFails1053(t *testing.T) {
 	h := testLab(t, "WS01").Host("WS01")
 	mustRun(t, h, `sc.exe create ARTService binPath= "%COMSPEC% /c powershell.exe -nop -w`+
 		` hidden -command New-Item -ItemType File C:\art-marker.txt"`, 0)
 	before := h.Now()
 	mustRun(t, h, "sc.exe start ARTService", 1053)
+	if d := h.Now().Sub(before); d >= serviceStartTimeout/2 {
+		t.Errorf("got %v of host time for the failed start; want the payload's exit to "+
+			"end it early", d)
+	}
+	mustRun(t, h, `sc.exe create Calc binPath= C:\Windows\System32\calc.exe`, 0)
+	before = h.Now()
+	mustRun(t, h, "sc.exe start Calc", 1053)
 	if d := h.Now().Sub(before); d < serviceStartTimeout {
-		t.Errorf("got %v of host time for the failed start; want at least %v", d,
+		t.Errorf("got %v for a program that keeps running; want the %v timeout", d,
 			serviceStartTimeout)
+	}
+	timeouts := records(h, telemetry.ChannelSystem, 7009)
+	failures := records(h, telemetry.ChannelSystem, 7000)
+	if len(timeouts) != 2 || len(failures) != 2 || failures[0].Get("param2") != "%%1053" {
+		t.Errorf("got %d 7009 and %d 7000; want 2 each with %%%%1053", len(timeouts),
+			len(failures))
 	}
 	if _, ok := h.ReadFile(`C:\art-marker.txt`); !ok {
 		t.Error("got no marker file; want the payload to have run before the timeout")
@@ -120,9 +135,16 @@ func TestRegistryWriterIsServicesOrTheTool(t *testing.T) {
 	if strings.Join(writers, "|") != strings.Join(want, "|") {
 		t.Errorf("got ImagePath writers %q; want %q", writers, want)
 	}
-	// The SCM keeps its own copy until a reboot reloads the hive.
-	if s, _ := h.ServiceInfo("calcservice"); !strings.HasSuffix(s.ImagePath, "calc.exe") {
-		t.Errorf("got SCM image path %q; want the one sc.exe set", s.ImagePath)
+	// The SCM reads the image path from the key when it starts the service.
+	mustRun(t, h, "sc.exe start calcservice", 1053)
+	var started string
+	for _, r := range records(h, telemetry.ChannelSysmon, 1) {
+		if strings.HasSuffix(r.Get("ParentImage"), `\services.exe`) {
+			started = r.Get("CommandLine")
+		}
+	}
+	if started != `C:\Windows\system32\cmd.exe` {
+		t.Errorf("got services.exe child %q; want the ImagePath reg.exe wrote", started)
 	}
 }
 
