@@ -283,3 +283,25 @@ func (c *Catalog) Lookup(id string) (*Scenario, bool) {
 
 // Len returns the number of scenarios.
 func (c *Catalog) Len() int { return len(c.byID) }
+
+// CheckApprovals reports, at its file and line, every scenario whose
+// expectation names an approval or allowlist entry that is not in ids (the
+// IDs of the policy a run uses).
+func (c *Catalog) CheckApprovals(ids []string) error {
+	known := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		known[id] = true
+	}
+	var problems []*Problem
+	for _, s := range c.All() {
+		by := s.Expect.SuppressedBy
+		if by == "" || known[by] {
+			continue
+		}
+		p := s.locate("expect.suppressed_by")
+		problems = append(problems, &Problem{File: s.File, Line: p.line, Col: p.col,
+			Path: "expect.suppressed_by",
+			Msg:  fmt.Sprintf("approval %q is not in the policy", by)})
+	}
+	return joinProblems(problems)
+}

@@ -58,9 +58,15 @@ func TestDefaultPolicyLoadsInTheCorrelator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range c.All() {
-		if by := s.Expect.SuppressedBy; by != "" && !ids[by] {
-			t.Errorf("scenario %s expects suppression by %q, which the policy lacks", s.ID, by)
-		}
+	var list []string
+	for id := range ids {
+		list = append(list, id)
+	}
+	if err := c.CheckApprovals(list); err != nil {
+		t.Errorf("CheckApprovals with the default policy:\n%v", err)
+	}
+	err = c.CheckApprovals(nil)
+	if n := len(scenarios.Problems(err)); n != 2 {
+		t.Errorf("CheckApprovals with no approvals: got %d problems; want 2:\n%v", n, err)
 	}
 }
