@@ -23,6 +23,7 @@ const (
 	kindStartFail           // System 7000, 7009
 	kindLogon               // Security 4624
 	kindShare               // Security 5145
+	kindImageLoad           // Sysmon 7, for the signer of a service binary
 )
 
 // kindOf classifies an event by channel and ID alone.
@@ -34,6 +35,8 @@ func kindOf(ev *telemetry.Event) eventKind {
 			return kindProcess
 		case 3:
 			return kindNetwork
+		case 7:
+			return kindImageLoad
 		case 11:
 			return kindFile
 		case 12, 13, 14:
@@ -91,6 +94,8 @@ func (e *Engine) wants(h *hostState, ev *telemetry.Event, kind eventKind) bool {
 		return len(h.open) > 0 || strings.EqualFold(ev.Value("RelativeTargetName"), "svcctl")
 	case kindStartType:
 		return len(h.open) > 0
+	case kindImageLoad:
+		return len(h.byBinary) > 0 && len(h.byBinary[e.canon(ev.Value("ImageLoaded"))]) > 0
 	}
 	return true
 }
@@ -210,5 +215,7 @@ func (e *Engine) dispatch(h *hostState, ev *telemetry.Event, kind eventKind, t t
 		e.onLogon(h, ev, evid)
 	case kindShare:
 		e.onShare(h, ev, evid)
+	case kindImageLoad:
+		e.onImageLoad(h, ev, evid)
 	}
 }

@@ -22,6 +22,7 @@ const (
 	clockSkew                  = 2 * time.Second
 	keyHost                    = "host"
 	keyService                 = "service"
+	keyScore                   = "score"
 )
 
 // Options tunes the engine's resources and delivery. The zero value is ready.

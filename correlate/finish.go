@@ -133,6 +133,8 @@ func (e *Engine) finish(h *hostState, inc *incident) {
 		return
 	}
 	a := e.buildAlert(inc)
+	e.opts.Logger.Debug("incident closed", keyHost, inc.host, keyService, a.Service,
+		keyScore, a.Score)
 	if a.Score < e.pol.MinScore {
 		e.stats.BelowScore++
 		return

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/svcharness/svcharness/telemetry"
 )
 
 func TestLoadPolicy(t *testing.T) {
@@ -172,3 +174,36 @@ func TestRemoteExecutionHosts(t *testing.T) {
 		t.Errorf("jump host planting a binary in a user folder: got suppressed_by %q; want none", a.SuppressedBy)
 	}
 }
+
+func TestAllowlistSigner(t *testing.T) {
+	pol, err := LoadPolicy("signer", []byte(`allowlist:
+  - path: 'C:\Program Files\Vendor\agent.exe'
+    signer: 'Vendor Inc.'
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol.MinScore = 1
+	agent := `C:\Program Files\Vendor\agent.exe`
+	load := func(s *stream, signer, status string) *telemetry.Event {
+		return s.ev(telemetry.ChannelSysmon, 7, time.Second, "Image", agent, "ImageLoaded", agent,
+			"Signed", "true", "Signature", signer, "SignatureStatus", status)
+	}
+	for _, tt := range []struct {
+		signer, status, want string
+	}{
+		{"Vendor Inc.", "Valid", "allowlist:" + agent},
+		{"Vendor Inc.", "Expired", ""},
+		{"Other Corp", "Valid", ""},
+	} {
+		s := newStream("ws01")
+		a := only(t, correlateAll(t, pol, s.install7045(0, "Vendor Agent", `"`+agent+`"`),
+			load(s, tt.signer, tt.status)))
+		if a.SuppressedBy != tt.want {
+			t.Errorf("signer %q %s: got suppressed_by %q; want %q (reasons %q)", tt.signer, tt.status,
+				a.SuppressedBy, tt.want, a.Reasons)
+		}
+	}
+}
+
+func readTestdata(name string) ([]byte, error) { return os.ReadFile(name) }

@@ -337,6 +337,34 @@ func sha256Of(hashes string) string {
 	return ""
 }
 
+// onImageLoad records the Authenticode signer of a service binary when
+// Sysmon 7 reports it loaded with a valid signature, for allowlist entries
+// pinned to a signer.
+func (e *Engine) onImageLoad(h *hostState, ev *telemetry.Event, evid Evidence) {
+	var loaded, signed, status, signature string
+	for _, f := range ev.Fields {
+		switch f.Name {
+		case "ImageLoaded":
+			loaded = f.Value
+		case "Signed":
+			signed = f.Value
+		case "SignatureStatus":
+			status = f.Value
+		case "Signature":
+			signature = f.Value
+		}
+	}
+	if !strings.EqualFold(signed, "true") || !strings.EqualFold(status, "Valid") || signature == "" {
+		return
+	}
+	for _, inc := range h.byBinary[e.canon(loaded)] {
+		if !inc.closed && inc.signer == "" {
+			inc.signer = strings.Clone(signature)
+			e.note(inc, evid, noSignal, "binary signed by "+quote(signature))
+		}
+	}
+}
+
 // onNetwork raises service_network for connections of a service's tree.
 func (e *Engine) onNetwork(h *hostState, ev *telemetry.Event, evid Evidence) {
 	nc, ok := ev.NetworkConnect()
