@@ -349,3 +349,75 @@ func (x *execCtx) msiUninstall(pkg string) int {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// runPing is ping.exe, which batch files use to wait: -n N echo requests
+// a second apart, answered by the lab's addresses and loopback only.
+func runPing(x *execCtx) int {
+	count, target := 4, ""
+	for i := 0; i < len(x.args); i++ {
+		switch strings.ToLower(x.args[i]) {
+		case "-n", "/n":
+			if i+1 < len(x.args) {
+				count, _ = strconv.Atoi(x.args[i+1])
+				i++
+			}
+		default:
+			if !strings.HasPrefix(x.args[i], "-") {
+				target = x.args[i]
+			}
+		}
+	}
+	ip := target
+	if t := x.h.lab.Host(target); t != nil {
+		ip = t.IP()
+	}
+	if target == "" || (ip != "127.0.0.1" && x.h.lab.Host(ip) == nil) {
+		x.outf("Ping request could not find host %s. Please check the name and try again.\n",
+			target)
+		return 1
+	}
+	count = min(max(count, 1), 3600)
+	x.outf("\nPinging %s with 32 bytes of data:\n", ip)
+	for i := range count {
+		if i > 0 {
+			x.h.advance(time.Second)
+		}
+		x.outf("Reply from %s: bytes=32 time<1ms TTL=128\n", ip)
+	}
+	x.outf("\nPing statistics for %s:\n    Packets: Sent = %d, Received = %d, Lost = 0 "+
+		"(0%% loss),\n", ip, count, count)
+	return 0
+}
+
+// runWmic answers the one query the catalog's BlackCat emulation makes,
+// csproduct get UUID.
+func runWmic(x *execCtx) int {
+	q := strings.ToLower(strings.Join(x.args, " "))
+	if q == "csproduct get uuid" {
+		x.outf("UUID                                  \n%s  \n\n", x.h.machineUUID())
+		return 0
+	}
+	x.errf("Node - %s\nERROR:\nDescription = Invalid query\n", strings.ToUpper(x.h.name))
+	return 44135
+}
+
+func (h *Host) machineUUID() string {
+	p := h.guidPrefix
+	return p + "-" + p[:4] + "-" + p[4:] + "-" + p[2:6] + "-" + p + p[:4]
+}
+
+// runFsutil is fsutil behavior set/query, which the simulator accepts
+// without modelling the setting.
+func runFsutil(x *execCtx) int {
+	if len(x.args) >= 3 && strings.EqualFold(x.args[0], "behavior") &&
+		strings.EqualFold(x.args[1], "set") {
+		return 0
+	}
+	if len(x.args) >= 3 && strings.EqualFold(x.args[0], "behavior") &&
+		strings.EqualFold(x.args[1], "query") {
+		x.outf("%s is enabled.\n", x.args[2])
+		return 0
+	}
+	x.errf("Invalid parameter\n")
+	return 1
+}

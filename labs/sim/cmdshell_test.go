@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/svcharness/svcharness/telemetry"
 )
@@ -182,4 +183,19 @@ func TestSmbexecBatchAndOutputShare(t *testing.T) {
 	if _, ok := h.ReadFile(`C:\Windows\x.bat`); ok {
 		t.Error("got the batch file left; want it deleted by the service command")
 	}
+}
+
+func TestWaitAndInventoryTools(t *testing.T) {
+	h := testLab(t, "WS01").Host("WS01")
+	before := h.Now()
+	out := mustRun(t, h, "ping -n 3 127.0.0.1 > nul & wmic csproduct get UUID", 0)
+	if d := h.Now().Sub(before); d < 2*time.Second {
+		t.Errorf("got %v after ping -n 3; want at least 2s of host time", d)
+	}
+	if !strings.HasPrefix(out, "UUID") {
+		t.Errorf("got %q; want wmic's UUID table", out)
+	}
+	mustRun(t, h, "fsutil behavior set SymlinkEvaluation R2L:1", 0)
+	mustRun(t, h, "timeout /t 5 /nobreak", 1)
+	mustRun(t, h, "ping -n 1 nowhere.example", 1)
 }
