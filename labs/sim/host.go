@@ -76,7 +76,7 @@ func newHost(l *Lab, hc HostConfig, index int) (*Host, error) {
 		procs: map[uint32]*Process{}, files: map[string]*File{},
 		dirs: map[string]bool{}, reg: map[string]*regKey{}, scm: map[string]*Service{},
 		logons: map[string]*Logon{}, shellHosts: map[string]*Process{},
-		nextLogon: 0x3a000 + uint64(l.rng.Uint32N(0x10000)),
+		nextLogon:  0x3a000 + uint64(l.rng.Uint32N(0x10000)),
 		guidPrefix: fmt.Sprintf("%08X", l.rng.Uint32()), runCtx: context.Background(),
 	}
 	h.log = l.log.With(keyHost, hc.Name)
