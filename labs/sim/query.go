@@ -344,7 +344,7 @@ func (x *execCtx) wevtutilQuery(channel string, opts []string) int {
 		x.errf("Failed to read events. The specified channel could not be found.\n")
 		return 15007
 	}
-	query, count, reverse, format := "*", -1, false, "xml"
+	query, count, reverse, format, root := "*", -1, false, "xml", ""
 	for _, o := range opts {
 		k, v, _ := strings.Cut(strings.TrimLeft(o, "/-"), ":")
 		switch strings.ToLower(k) {
@@ -356,6 +356,8 @@ func (x *execCtx) wevtutilQuery(channel string, opts []string) int {
 			reverse = strings.EqualFold(v, "true")
 		case "f", "format":
 			format = strings.ToLower(v)
+		case "e", "element":
+			root = v
 		}
 	}
 	match, err := compileXPath(query, x.h.now())
@@ -369,6 +371,10 @@ func (x *execCtx) wevtutilQuery(channel string, opts []string) int {
 	}
 	if count >= 0 && len(recs) > count {
 		recs = recs[:count]
+	}
+	if root != "" && format != "text" {
+		x.outf("<%s>", root)
+		defer x.outf("</%s>", root)
 	}
 	for i := range recs {
 		if format == "text" {
