@@ -31,6 +31,11 @@ type ExecOptions struct {
 	// and forgets it once the cleanup is verified. A plan that cannot be
 	// journalled does not run.
 	Journal *Journal
+	// AfterSteps, when set, runs once every step has run as expected and
+	// before cleanup: the place to collect telemetry, so that what cleanup
+	// does on the hosts is not mistaken for the scenario. Its error becomes
+	// the steps' error.
+	AfterSteps func(ctx context.Context) error
 }
 
 // StepResult is one command of a plan and what became of it.
@@ -77,6 +82,9 @@ func Execute(ctx context.Context, r Runner, p *scenarios.Plan, payload PayloadFu
 	o.StepsErr = placePayloads(ctx, r, p, payload)
 	if o.StepsErr == nil {
 		o.Steps, o.StepsErr = runCommands(ctx, r, p.Steps, true)
+	}
+	if o.StepsErr == nil && opts.AfterSteps != nil {
+		o.StepsErr = opts.AfterSteps(ctx)
 	}
 
 	// Cleanup gets a context of its own: after a timeout or Ctrl-C the

@@ -191,3 +191,43 @@ func TestNTLMAgainstSimulatedEndpoint(t *testing.T) {
 		t.Errorf("wrong NTLM password: got %v; want ErrAuth", err)
 	}
 }
+
+// TestEmulateOnSimulatedLab runs a malicious scenario end to end on lab
+// hosts that carry the marker: the install is in the evidence, cleanup's
+// own commands are not, and nothing is left behind.
+func TestEmulateOnSimulatedLab(t *testing.T) {
+	w, roles := simLab(t)
+	ctx := context.Background()
+	hosts := map[string]HostInfo{}
+	for _, h := range roles {
+		if err := Upload(ctx, w, h, DefaultLabMarker, []byte("lab")); err != nil {
+			t.Fatal(err) // provisioning, done by the test
+		}
+		hosts[h] = HostInfo{Lab: true}
+	}
+	cat, err := scenarios.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := cat.Lookup("sc-create-user-writable")
+	p, err := s.Render(scenarios.Binding{RunID: "0123456789ab", Hosts: roles}, scenarios.NewRand(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := Emulate(ctx, w, p, EmulateOptions{Hosts: hosts,
+		Payload: func(scenarios.PlannedPayload) ([]byte, error) { return []byte("MZ"), nil }})
+	if err := e.Err(); err != nil {
+		t.Fatal(err)
+	}
+	svc := p.Vars["service"]
+	var installed, cleanupSeen bool
+	for _, ev := range e.Events {
+		installed = installed || (ev.EventID == 7045 && ev.Value("ImagePath") != "" &&
+			strings.Contains(ev.Value("ImagePath"), p.Vars["binary"]))
+		cleanupSeen = cleanupSeen || strings.Contains(ev.Value("CommandLine"), "sc.exe stop "+svc)
+	}
+	if !installed || cleanupSeen {
+		t.Errorf("got install in evidence %v, cleanup in evidence %v; want true, false",
+			installed, cleanupSeen)
+	}
+}
