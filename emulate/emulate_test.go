@@ -35,11 +35,10 @@ func TestEmulateCollectsBeforeCleanup(t *testing.T) {
 	if err := e.Err(); err != nil {
 		t.Fatal(err)
 	}
-	collect := slices.IndexFunc(r.calls, func(c string) bool { return strings.Contains(c, "wevtutil") })
-	lastStep := slices.IndexFunc(r.calls, func(c string) bool {
-		return strings.Contains(c, "sc.exe delete")
-	})
-	cleanup := slices.IndexFunc(r.calls, func(c string) bool { return strings.Contains(c, "sc.exe stop") })
+	first := func(sub string) int {
+		return slices.IndexFunc(r.calls, func(c string) bool { return strings.Contains(c, sub) })
+	}
+	collect, lastStep, cleanup := first("wevtutil"), first("sc.exe delete"), first("sc.exe stop")
 	if collect < 0 || !(lastStep < collect && collect < cleanup) {
 		t.Errorf("got last step at %d, collection at %d, cleanup at %d; want that order",
 			lastStep, collect, cleanup)
