@@ -42,6 +42,7 @@ type baselineGroup struct {
 	count                                  int
 	first, last                            time.Time
 	signals                                map[string]bool
+	sources                                map[string]bool // remote origins
 	burst                                  bool
 }
 
@@ -95,7 +96,7 @@ func groupAlerts(alerts []correlate.Alert) []*baselineGroup {
 		if g == nil {
 			g = &baselineGroup{service: a.Service, image: a.ImagePath, creator: a.Creator,
 				host: a.Host, first: a.FirstSeen, last: a.LastSeen, signals: map[string]bool{},
-				burst: burst}
+				sources: map[string]bool{}, burst: burst}
 			byKey[k] = g
 			groups = append(groups, g)
 		}
@@ -105,6 +106,7 @@ func groupAlerts(alerts []correlate.Alert) []*baselineGroup {
 		for _, s := range a.Signals {
 			g.signals[s] = true
 		}
+		g.sources[firstNonEmpty(a.SourceHost, a.SourceIP)] = true
 	}
 	slices.SortStableFunc(groups, func(a, b *baselineGroup) int {
 		return cmp.Or(cmp.Compare(b.count, a.count), cmp.Compare(a.service, b.service))
@@ -143,53 +145,102 @@ func writeGroups(out io.Writer, groups []*baselineGroup) {
 	}
 }
 
-// proposePolicy writes a policy file with one approval per group (bursts
-// excluded): exact service name, and the exact binary and creator when they
-// are absolute paths, limited to the host through a host group.
-func proposePolicy(groups []*baselineGroup, now time.Time) string {
-	var b strings.Builder
-	b.WriteString("version: 1\n")
-	hosts := map[string]string{}
-	var approvals strings.Builder
-	n := 0
+// proposal is one proposed approval: a service, binary and creator seen
+// alerting on one or more hosts.
+type proposal struct {
+	service, image, creator string
+	hosts                   []string
+	count                   int
+	first, last             time.Time
+	signals                 map[string]bool
+	sources                 map[string]bool
+}
+
+// mergeGroups folds the per-host groups into one proposal per service,
+// binary and creator, listing the hosts; bursts are left out.
+func mergeGroups(groups []*baselineGroup) (props []*proposal, bursts []*baselineGroup) {
+	byKey := map[string]*proposal{}
 	for _, g := range groups {
 		if g.burst {
-			fmt.Fprintf(&approvals, "  # not proposed: install burst on %s (%d services) needs a person\n",
-				yamlComment(g.host), g.count)
+			bursts = append(bursts, g)
 			continue
 		}
-		n++
-		hg := "baseline-" + slug(g.host)
-		hosts[hg] = g.host
-		fmt.Fprintf(&approvals, "  - id: %s\n", fmt.Sprintf("baseline-%03d-%s", n, slug(g.service)))
-		fmt.Fprintf(&approvals, "    reason: %s\n", yamlQuote(fmt.Sprintf(
-			"seen %d time(s) on %s between %s and %s while baselining (signals: %s)",
-			g.count, g.host, g.first.Format(time.RFC3339), g.last.Format(time.RFC3339),
-			strings.Join(sortedKeys(g.signals), ", "))))
-		approvals.WriteString("    owner: REVIEW-ME\n")
-		fmt.Fprintf(&approvals, "    expires: %s\n", now.AddDate(0, 0, 90).Format("2006-01-02"))
-		approvals.WriteString("    match:\n")
-		fmt.Fprintf(&approvals, "      service: %s\n", yamlQuote(escapeGlob(g.service)))
-		if img := executable(g.image); absolutePath(img) {
-			fmt.Fprintf(&approvals, "      image: %s\n", yamlQuote(img))
+		k := g.service + "\x00" + g.image + "\x00" + g.creator
+		p := byKey[k]
+		if p == nil {
+			p = &proposal{service: g.service, image: g.image, creator: g.creator,
+				first: g.first, last: g.last, signals: map[string]bool{}, sources: map[string]bool{}}
+			byKey[k] = p
+			props = append(props, p)
 		}
-		if absolutePath(g.creator) {
-			fmt.Fprintf(&approvals, "      creator: %s\n", yamlQuote(g.creator))
+		if !slices.Contains(p.hosts, g.host) {
+			p.hosts = append(p.hosts, g.host)
 		}
-		fmt.Fprintf(&approvals, "      host_group: %s\n", hg)
+		p.count += g.count
+		p.first, p.last = minTime(p.first, g.first), maxTime(p.last, g.last)
+		for s := range g.signals {
+			p.signals[s] = true
+		}
+		for s := range g.sources {
+			p.sources[s] = true
+		}
 	}
-	if len(hosts) > 0 {
+	return props, bursts
+}
+
+// proposePolicy writes a policy file with one approval per service, binary
+// and creator (bursts excluded): the exact service name, the exact binary
+// and creator when they are absolute paths, limited to the hosts it was seen
+// on through a host group, expiring in 90 days.
+func proposePolicy(groups []*baselineGroup, now time.Time) string {
+	props, bursts := mergeGroups(groups)
+	var b, approvals strings.Builder
+	b.WriteString("version: 1\n")
+	if len(props) > 0 {
 		b.WriteString("host_groups:\n")
-		for _, k := range sortedKeysStr(hosts) {
-			fmt.Fprintf(&b, "  %s: [%s]\n", k, yamlQuote(hosts[k]))
+	}
+	for i, p := range props {
+		id := fmt.Sprintf("baseline-%03d-%s", i+1, slug(p.service))
+		hosts := make([]string, len(p.hosts))
+		for j, h := range p.hosts {
+			hosts[j] = yamlQuote(h)
 		}
+		fmt.Fprintf(&b, "  %s: [%s]\n", id, strings.Join(hosts, ", "))
+		writeApproval(&approvals, id, p, now)
 	}
 	b.WriteString("approvals:\n")
+	for _, g := range bursts {
+		fmt.Fprintf(&b, "  # not proposed: install burst on %s (%d alert(s)) needs a person\n",
+			yamlComment(g.host), g.count)
+	}
 	if approvals.Len() == 0 {
 		b.WriteString("  []\n")
 	}
 	b.WriteString(approvals.String())
 	return b.String()
+}
+
+func writeApproval(w *strings.Builder, id string, p *proposal, now time.Time) {
+	fmt.Fprintf(w, "  - id: %s\n", id)
+	fmt.Fprintf(w, "    reason: %s\n", yamlQuote(fmt.Sprintf(
+		"seen %d time(s) on %d host(s) between %s and %s while baselining (signals: %s)",
+		p.count, len(p.hosts), p.first.Format(time.RFC3339), p.last.Format(time.RFC3339),
+		strings.Join(sortedKeys(p.signals), ", "))))
+	w.WriteString("    owner: REVIEW-ME\n")
+	fmt.Fprintf(w, "    expires: %s\n", now.AddDate(0, 0, 90).Format("2006-01-02"))
+	w.WriteString("    match:\n")
+	fmt.Fprintf(w, "      service: %s\n", yamlQuote(escapeGlob(p.service)))
+	if img := executable(p.image); absolutePath(img) {
+		fmt.Fprintf(w, "      image: %s\n", yamlQuote(img))
+	}
+	if absolutePath(p.creator) {
+		fmt.Fprintf(w, "      creator: %s\n", yamlQuote(p.creator))
+	}
+	if src := sortedKeys(p.sources); len(src) == 1 && src[0] != "" {
+		// One remote origin: approving it is narrower than approving the binary.
+		fmt.Fprintf(w, "      source_host: %s\n", yamlQuote(src[0]))
+	}
+	fmt.Fprintf(w, "      host_group: %s\n", id)
 }
 
 // writeRates reports alerts per 1,000 events and per host-day before and
@@ -212,7 +263,7 @@ func writeRates(out io.Writer, alerts []correlate.Alert, proposal *correlate.Pol
 		if st.Events > 0 {
 			per1k = float64(n) * 1000 / float64(st.Events)
 		}
-		return fmt.Sprintf("%d alert(s): %.3f per 1,000 events, %.2f per host-day", n, per1k,
+		return fmt.Sprintf("%d alert(s): %.3f per 1,000 events, %.4f per host-day", n, per1k,
 			float64(n)/days)
 	}
 	fmt.Fprintf(out, "Alert rate before the proposal: %s\n", rate(before))
@@ -230,7 +281,10 @@ func absolutePath(p string) bool {
 	if strings.ContainsAny(p, "*?") || strings.Contains(p, " /") || strings.Contains(p, " -") {
 		return false
 	}
-	return len(p) >= 3 && p[1] == ':' && p[2] == '\\' || strings.HasPrefix(strings.ToLower(p), "%systemroot%\\")
+	if strings.HasPrefix(p, "%") {
+		return strings.Contains(p[1:], `%\`) // %SystemRoot%\…, %windir%\…
+	}
+	return len(p) >= 3 && p[1] == ':' && p[2] == '\\'
 }
 
 // yamlQuote writes s as a single-quoted YAML scalar, control characters
@@ -243,6 +297,15 @@ func yamlQuote(s string) string {
 		return r
 	}, s)
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 func yamlComment(s string) string {
@@ -272,15 +335,6 @@ func slug(s string) string {
 }
 
 func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
-
-func sortedKeysStr(m map[string]string) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)
