@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/svcharness/svcharness/labs"
+	"github.com/svcharness/svcharness/scenarios"
 )
 
 // maxCAFile bounds a CA bundle read from disk.
@@ -72,4 +74,33 @@ func readCA(path string) ([]byte, error) {
 		return nil, fmt.Errorf("read CA bundle %s: %w", path, err)
 	}
 	return b, nil
+}
+
+// ErrNoHostForRole matches a scenario role no inventory host can play; the
+// scenario is skipped on that lab, not failed.
+var ErrNoHostForRole = errors.New("no inventory host for role")
+
+// BindRoles picks a host for each role of s: the first inventory host, in
+// inventory order, that carries the role's inventory role and plays no
+// other role of s (an attacker is never its own target). Every unbound role
+// is reported together.
+func BindRoles(s *scenarios.Scenario, inv *labs.Inventory) (map[string]string, error) {
+	hosts := map[string]string{}
+	used := map[string]bool{}
+	var errs []error
+	for _, role := range s.RoleNames() {
+		want := s.InventoryRole(role)
+		for i := range inv.Hosts {
+			h := &inv.Hosts[i]
+			if !used[h.Name] && slices.Contains(h.Roles, want) {
+				hosts[role], used[h.Name] = h.Name, true
+				break
+			}
+		}
+		if hosts[role] == "" {
+			errs = append(errs, fmt.Errorf("bind role %s of %s: %w %q", role, s.ID,
+				ErrNoHostForRole, want))
+		}
+	}
+	return hosts, errors.Join(errs...)
 }

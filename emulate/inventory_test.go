@@ -2,6 +2,7 @@ package emulate
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,5 +61,27 @@ func TestFromInventoryReportsUnresolvableCredentials(t *testing.T) {
 	_, _, err = FromInventory(inv)
 	if err == nil || !strings.Contains(err.Error(), "WS01") || !strings.Contains(err.Error(), "WS02") {
 		t.Errorf("got %v; want both hosts' credential problems", err)
+	}
+}
+
+func TestBindRoles(t *testing.T) {
+	inv := &labs.Inventory{Hosts: []labs.Host{
+		{Name: "WS01", Roles: []string{"attacker", "target"}},
+		{Name: "SRV01", Roles: []string{"target"}},
+		{Name: "JUMP01", Roles: []string{"jump"}},
+	}}
+	cat, err := scenarios.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := cat.Lookup("psexec-default") // attacker, target
+	got, err := BindRoles(s, inv)
+	if err != nil || got["attacker"] != "WS01" || got["target"] != "SRV01" {
+		t.Errorf("got %v, %v; want attacker WS01 and target SRV01 (never the same host)", got, err)
+	}
+	s, _ = cat.Lookup("deployment-from-management-host") // mgmt, target
+	if _, err := BindRoles(s, inv); !errors.Is(err, ErrNoHostForRole) ||
+		!strings.Contains(err.Error(), "mgmt") {
+		t.Errorf("got %v; want the mgmt role reported unbound", err)
 	}
 }
