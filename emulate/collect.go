@@ -87,8 +87,11 @@ func (c *Collection) channel(ctx context.Context, r Runner, ch string, since tim
 // held and the highest record ID seen.
 func (c *Collection) page(ctx context.Context, r Runner, ch string, since time.Time,
 	last uint64) (int, uint64, error) {
+	// Milliseconds, as every Windows version's event XPath accepts; the
+	// fraction is floored here and the few records of that millisecond
+	// that precede since are dropped in decode.
 	q := fmt.Sprintf("*[System[TimeCreated[@SystemTime>='%s'] and EventRecordID>%d]]",
-		since.UTC().Format(clockFormatHint), last)
+		since.UTC().Truncate(time.Millisecond).Format("2006-01-02T15:04:05.000Z"), last)
 	line := fmt.Sprintf(`wevtutil qe "%s" /q:"%s" /f:xml /c:%d`, ch, q, collectPage)
 	res, err := r.Run(ctx, c.Host, scenarios.Cmd, line)
 	switch {
@@ -106,10 +109,10 @@ func (c *Collection) page(ctx context.Context, r Runner, ch string, since time.T
 		return 0, 0, fmt.Errorf("collect %s on %s: page output truncated: %w",
 			ch, c.Host, ErrCommandFailed)
 	}
-	return c.decode(ch, res.Stdout)
+	return c.decode(ch, res.Stdout, since)
 }
 
-func (c *Collection) decode(ch, xml string) (int, uint64, error) {
+func (c *Collection) decode(ch, xml string, since time.Time) (int, uint64, error) {
 	rd := telemetry.NewXMLReader(c.Host+":"+ch, strings.NewReader(xml))
 	n, maxID := 0, uint64(0)
 	for {
@@ -128,6 +131,8 @@ func (c *Collection) decode(ch, xml string) (int, uint64, error) {
 		}
 		n++
 		maxID = max(maxID, ev.RecordID)
-		c.Events = append(c.Events, ev)
+		if !ev.Time.Before(since) {
+			c.Events = append(c.Events, ev)
+		}
 	}
 }
