@@ -38,16 +38,8 @@ func (e *Engine) sweep(h *hostState, horizon time.Time) {
 }
 
 func (e *Engine) expireTables(h *hostState, horizon time.Time) {
-	for k, inc := range h.byName {
-		if inc.closed {
-			delete(h.byName, k)
-		}
-	}
-	for k, inc := range h.byImage {
-		if inc.closed {
-			delete(h.byImage, k)
-		}
-	}
+	dropClosed(h.byName)
+	dropClosed(h.byImage)
 	for k, p := range h.procs {
 		if (p.inc != nil && p.inc.closed) || (p.inc == nil && !p.scm && p.start.Before(horizon)) {
 			delete(h.procs, k)
@@ -61,34 +53,42 @@ func (e *Engine) expireTables(h *hostState, horizon time.Time) {
 	// A child waits only for an install that arrives late: an install it
 	// follows cannot be recorded later than the child itself.
 	childHorizon := h.watermark.Add(-e.pol.Lateness - clockSkew)
-	for k, list := range h.pending {
-		keep := list[:0]
-		for _, c := range list {
-			if !c.p.start.Before(childHorizon) {
-				keep = append(keep, c)
-			}
-		}
-		h.nPending -= len(list) - len(keep)
-		if len(keep) == 0 {
-			delete(h.pending, k)
-		} else {
-			h.pending[k] = keep
-		}
-	}
-	for k, list := range h.byBinary {
-		keep := list[:0]
-		for _, inc := range list {
-			if !inc.closed {
-				keep = append(keep, inc)
-			}
-		}
-		if len(keep) == 0 {
-			delete(h.byBinary, k)
-		} else {
-			h.byBinary[k] = keep
-		}
-	}
+	h.nPending -= filterLists(h.pending, func(c pendingChild) bool {
+		return !c.p.start.Before(childHorizon)
+	})
+	filterLists(h.byBinary, func(inc *incident) bool { return !inc.closed })
 	e.expireStates(h, horizon)
+}
+
+// dropClosed removes index entries of closed incidents.
+func dropClosed(m map[string]*incident) {
+	for k, inc := range m {
+		if inc.closed {
+			delete(m, k)
+		}
+	}
+}
+
+// filterLists keeps the elements of each list that keep accepts, deletes
+// emptied keys, and returns how many elements it dropped.
+func filterLists[T any](m map[string][]T, keep func(T) bool) int {
+	dropped := 0
+	for k, list := range m {
+		kept := list[:0]
+		for _, v := range list {
+			if keep(v) {
+				kept = append(kept, v)
+			}
+		}
+		dropped += len(list) - len(kept)
+		clear(list[len(kept):])
+		if len(kept) == 0 {
+			delete(m, k)
+		} else {
+			m[k] = kept
+		}
+	}
+	return dropped
 }
 
 func (e *Engine) expireStates(h *hostState, horizon time.Time) {
