@@ -86,7 +86,8 @@ func (r *Record) AppendXML(b []byte) []byte {
 	b = append(b, "</Task><Opcode>0</Opcode><Keywords>"...)
 	b = append(b, r.Keywords...)
 	b = append(b, "</Keywords><TimeCreated SystemTime='"...)
-	b = r.Time.UTC().AppendFormat(b, "2006-01-02T15:04:05.0000000Z")
+	// Windows renders 100 ns ticks as nine digits, the last two zero.
+	b = r.Time.UTC().Truncate(100).AppendFormat(b, "2006-01-02T15:04:05.000000000Z")
 	b = append(b, "'/><EventRecordID>"...)
 	b = strconv.AppendUint(b, r.RecordID, 10)
 	b = append(b, "</EventRecordID>"...)

@@ -20,8 +20,9 @@ const (
 )
 
 // Event versions the simulator writes. Sysmon events follow the layout of
-// schema 4.22 (Sysmon 10.x): RuleName first, OriginalFileName in event 1, no
-// User in events 11-13 and no ParentUser in event 1.
+// schema 4.22 (Sysmon 10.x): RuleName first (empty when no rule is named, as
+// Sysmon 10 writes it), OriginalFileName in event 1, no User in events 11-13
+// and no ParentUser in event 1.
 const (
 	version4688 = 2
 	version4697 = 0 // the layout of the dataset recordings (pre-1903)
@@ -91,7 +92,7 @@ func (h *Host) logProcessCreate(p *Process) {
 
 func (h *Host) sysmonProcessCreate(p *Process) {
 	var d fields
-	d.add("RuleName", "-")
+	d.add("RuleName", "")
 	d.add("UtcTime", sysmonTime(p.Start))
 	d.add("ProcessGuid", p.GUID)
 	d.add("ProcessId", u64(uint64(p.PID)))
@@ -168,7 +169,7 @@ func (h *Host) logNetwork(p *Process, proto, srcIP string, srcPort uint16,
 		return
 	}
 	var d fields
-	d.add("RuleName", "-")
+	d.add("RuleName", "")
 	d.add("UtcTime", sysmonTime(h.now()))
 	d.add("ProcessGuid", p.GUID)
 	d.add("ProcessId", u64(uint64(p.PID)))
@@ -220,7 +221,7 @@ func (h *Host) networkLogged(image string) bool {
 // logFileCreate writes Sysmon 11.
 func (h *Host) logFileCreate(p *Process, path string) {
 	var d fields
-	d.add("RuleName", "-")
+	d.add("RuleName", "")
 	d.add("UtcTime", sysmonTime(h.now()))
 	d.add("ProcessGuid", p.GUID)
 	d.add("ProcessId", u64(uint64(p.PID)))
@@ -238,7 +239,7 @@ func (h *Host) logRegistry(p *Process, eventType, target, details string) {
 		id = 13
 	}
 	var d fields
-	d.add("RuleName", "-")
+	d.add("RuleName", "")
 	d.add("EventType", eventType)
 	d.add("UtcTime", sysmonTime(h.now()))
 	d.add("ProcessGuid", p.GUID)
@@ -258,7 +259,7 @@ func (h *Host) logPipe(p *Process, connect bool, pipe string) {
 		id, kind = 18, "ConnectPipe"
 	}
 	var d fields
-	d.add("RuleName", "-")
+	d.add("RuleName", "")
 	d.add("EventType", kind)
 	d.add("UtcTime", sysmonTime(h.now()))
 	d.add("ProcessGuid", p.GUID)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -113,6 +114,7 @@ func TestFidelityAgainstRealRecords(t *testing.T) {
 			}
 			real, realXML := findReal(t, filepath.Join(dir, tc.file), simEv, want)
 			compareEnvelope(t, simEv, real)
+			compareValueKinds(t, simEv, real)
 			if gs, ws := systemShape(t, got), systemShape(t, realXML); gs != ws {
 				t.Errorf("got System shape\n%s\nwant (real)\n%s", gs, ws)
 			}
@@ -269,4 +271,51 @@ func systemShape(t *testing.T, rec string) string {
 		}
 	}
 	return b.String()
+}
+
+// valueKinds classify a field value by its rendering, so that a simulated
+// value written in another form than Windows writes (a decimal logon ID, a
+// GUID without braces) fails the test while the values themselves differ.
+var valueKinds = []struct {
+	name string
+	re   *regexp.Regexp
+}{
+	{"hex", regexp.MustCompile(`^0x[0-9a-fA-F]+$`)},
+	{"guid", regexp.MustCompile(`^\{[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}\}$`)},
+	{"sid", regexp.MustCompile(`^S-1-[0-9-]+$`)},
+	{"utctime", regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$`)},
+	{"hashes", regexp.MustCompile(`^(SHA1|MD5|SHA256|IMPHASH)=`)},
+	{"msg", regexp.MustCompile(`^%%\d+`)},
+	{"uint", regexp.MustCompile(`^\d+$`)},
+	{"bool", regexp.MustCompile(`^(true|false)$`)},
+	{"ip", regexp.MustCompile(`^(\d{1,3}\.){3}\d{1,3}$`)},
+}
+
+var hexBytes = regexp.MustCompile(`^([0-9A-F]{2})+$`)
+
+func valueKind(v string) string {
+	for _, k := range valueKinds {
+		if k.re.MatchString(v) {
+			return k.name
+		}
+	}
+	return "text"
+}
+
+func compareValueKinds(t *testing.T, sim, real *telemetry.Event) {
+	t.Helper()
+	for _, f := range sim.Fields {
+		rv := real.Value(f.Name)
+		if f.Value == "" || f.Value == "-" || rv == "" || rv == "-" {
+			continue // absent in one of them: nothing to compare
+		}
+		sk, rk := valueKind(f.Value), valueKind(rv)
+		if f.Name == "Binary" {
+			sk, rk = hexBytes.FindString(f.Value), hexBytes.FindString(rv)
+			sk, rk = fmt.Sprint(sk != ""), fmt.Sprint(rk != "")
+		}
+		if sk != rk {
+			t.Errorf("field %s: got %q (%s); real %q (%s)", f.Name, f.Value, sk, rv, rk)
+		}
+	}
 }

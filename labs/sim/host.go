@@ -34,6 +34,8 @@ type Host struct {
 	nextLogon   uint64
 	runCtx      context.Context
 	onSpawn     func(*Process) // observes spawns, for PsExec's child
+	bootTime    time.Time
+	logonTimes  map[uint64]time.Time // logon ID -> logon time, for LogonGuid
 
 	systemProc, servicesProc, lsassProc, sysmonProc, winrmProc *Process
 }
@@ -80,6 +82,8 @@ func newHost(l *Lab, hc HostConfig, index int) (*Host, error) {
 		guidPrefix: fmt.Sprintf("%08X", l.rng.Uint32()), runCtx: context.Background(),
 	}
 	h.log = l.log.With(keyHost, hc.Name)
+	h.bootTime = l.clock.Now().Add(-time.Duration(1+l.rng.IntN(72)) * time.Hour)
+	h.logonTimes = map[uint64]time.Time{}
 	h.boot()
 	return h, nil
 }
@@ -181,6 +185,10 @@ func (h *Host) Connections() []Connection {
 
 func (h *Host) newLogonID() uint64 {
 	h.nextLogon += 0x100 + uint64(h.lab.rng.Uint32N(0x4000))
+	if len(h.logonTimes) > 4096 {
+		clear(h.logonTimes)
+	}
+	h.logonTimes[h.nextLogon] = h.now()
 	return h.nextLogon
 }
 

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"math/bits"
 	"net"
 	"net/netip"
 	"strconv"
@@ -115,7 +116,7 @@ func (h *Host) processGUID(start time.Time, pid uint32) string {
 	sec := uint32(start.Unix())
 	h.guidSeq++
 	return fmt.Sprintf("{%s-%04X-%04X-0000-0010%08X}", h.guidPrefix,
-		sec&0xffff, sec>>16, h.guidSeq<<12|pid&0xfff)
+		sec&0xffff, sec>>16, bits.ReverseBytes32(0x100000+h.guidSeq<<8|pid&0xff))
 }
 
 // spawn creates a process, writes its creation events and returns it.
@@ -148,8 +149,16 @@ func (h *Host) exit(p *Process, code int) {
 	h.advance(time.Millisecond)
 }
 
+// logonGUID builds Sysmon's LogonGuid: the host prefix, the logon's time in
+// seconds (low word, high word) and the logon ID's bytes, little-endian.
 func (h *Host) logonGUID(logonID uint64) string {
-	return fmt.Sprintf("{%s-0000-0000-0000-0020%08X}", h.guidPrefix, uint32(logonID))
+	t, ok := h.logonTimes[logonID]
+	if !ok {
+		t = h.bootTime
+	}
+	sec := uint32(t.Unix())
+	return fmt.Sprintf("{%s-%04X-%04X-0000-0020%08X}", h.guidPrefix, sec&0xffff, sec>>16,
+		bits.ReverseBytes32(uint32(logonID)))
 }
 
 // fileHashes renders Sysmon's Hashes field for a file's content.
