@@ -1,100 +1,45 @@
 package correlate
 
 import (
-	"archive/tar"
-	"archive/zip"
-	"compress/gzip"
 	"errors"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/svcharness/svcharness/internal/dataset"
 	"github.com/svcharness/svcharness/telemetry"
-	"github.com/svcharness/svcharness/telemetry/evtx"
+	"github.com/svcharness/svcharness/telemetry/source"
 )
 
 // datasetPolicy is the policy the corpus is judged with; each approval in it
 // is a decision documented in docs/correlator.md.
 const datasetPolicy = "testdata/datasets-policy.yaml"
 
-// readEvents decodes every record of a corpus file: EVTX, or JSON lines in a
-// .zip or .tar.gz. Skipped records are counted, not fatal.
+// readEvents decodes every record of a corpus file through telemetry/source,
+// as "svcharness correlate" does. Skipped records are counted, not fatal.
 func readEvents(t testing.TB, path string) (events []*telemetry.Event, skipped int) {
 	t.Helper()
-	each := func(r telemetry.Reader) {
-		for {
-			ev, err := r.Next()
-			if errors.Is(err, io.EOF) {
-				return
-			}
-			if err != nil {
-				if telemetry.IsRecordError(err) {
-					skipped++
-					continue
-				}
-				t.Logf("%s: stop reading: %v", filepath.Base(path), err)
-				skipped++
-				return
-			}
+	in, err := source.Open(path, source.DefaultLimits)
+	if err != nil {
+		t.Logf("open %s: %v", path, err)
+		return nil, 1
+	}
+	defer in.Close()
+	for {
+		ev, err := in.Next()
+		switch {
+		case errors.Is(err, io.EOF):
+			return events, skipped
+		case telemetry.IsRecordError(err):
+			skipped++
+		case err != nil:
+			t.Logf("%s: stop reading: %v", filepath.Base(path), err)
+			return events, skipped + 1
+		default:
 			events = append(events, ev)
 		}
 	}
-	switch {
-	case strings.HasSuffix(path, ".evtx"):
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		st, _ := f.Stat()
-		r, err := evtx.Open(path, f, st.Size())
-		if err != nil {
-			t.Logf("open %s: %v", path, err)
-			return nil, 1
-		}
-		defer r.Close()
-		each(r)
-	case strings.HasSuffix(path, ".zip"):
-		z, err := zip.OpenReader(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer z.Close()
-		for _, m := range z.File {
-			rc, err := m.Open()
-			if err != nil {
-				t.Fatal(err)
-			}
-			each(telemetry.NewJSONReader(m.Name, rc))
-			rc.Close()
-		}
-	case strings.HasSuffix(path, ".tar.gz"):
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		gz, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr := tar.NewReader(gz)
-		for {
-			h, err := tr.Next()
-			if err != nil {
-				break
-			}
-			if h.Typeflag == tar.TypeReg {
-				each(telemetry.NewJSONReader(h.Name, tr))
-			}
-		}
-	default:
-		t.Fatalf("no reader for %s", path)
-	}
-	return events, skipped
 }
 
 // correlateFile runs the engine over one corpus file.
