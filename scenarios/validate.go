@@ -282,7 +282,7 @@ func (v *validator) checks() {
 }
 
 func (v *validator) expect() {
-	e, s := v.s.Expect, v.s
+	e := v.s.Expect
 	forms := 0
 	for _, set := range []bool{e.Alert, e.SuppressedBy != "", e.Silent} {
 		if set {
@@ -293,6 +293,21 @@ func (v *validator) expect() {
 		v.problemf("expect", "want exactly one of alert: true, suppressed_by: APPROVAL, silent: true")
 		return
 	}
+	v.expectSignals(e)
+	if e.SuppressedBy != "" && !idPattern.MatchString(e.SuppressedBy) {
+		v.problemf("expect.suppressed_by", "%q is not an approval ID", e.SuppressedBy)
+	}
+	switch {
+	case v.s.Intent == Malicious && !e.Alert:
+		v.problemf("expect", "a malicious scenario must expect alert: true")
+	case v.s.Intent == Approved && e.SuppressedBy == "":
+		v.problemf("expect", "an approved scenario must expect suppressed_by: APPROVAL")
+	case v.s.Intent == Benign && e.Alert:
+		v.problemf("expect", "a benign scenario cannot expect an alert; make it malicious")
+	}
+}
+
+func (v *validator) expectSignals(e Expect) {
 	if e.Alert && len(e.Signals) == 0 {
 		v.problemf("expect.signals", "missing: an alert names the signals it must carry")
 	}
@@ -306,17 +321,6 @@ func (v *validator) expect() {
 		}
 	}
 	v.noDuplicates("expect.signals", e.Signals)
-	if e.SuppressedBy != "" && !idPattern.MatchString(e.SuppressedBy) {
-		v.problemf("expect.suppressed_by", "%q is not an approval ID", e.SuppressedBy)
-	}
-	switch {
-	case s.Intent == Malicious && !e.Alert:
-		v.problemf("expect", "a malicious scenario must expect alert: true")
-	case s.Intent == Approved && e.SuppressedBy == "":
-		v.problemf("expect", "an approved scenario must expect suppressed_by: APPROVAL")
-	case s.Intent == Benign && e.Alert:
-		v.problemf("expect", "a benign scenario cannot expect an alert; make it malicious")
-	}
 }
 
 // templates parses every template field with the fixed function map.
