@@ -199,3 +199,16 @@ func TestWaitAndInventoryTools(t *testing.T) {
 	mustRun(t, h, "timeout /t 5 /nobreak", 1)
 	mustRun(t, h, "ping -n 1 nowhere.example", 1)
 }
+
+func TestEventLogWrapsKeepingRecordIDs(t *testing.T) {
+	var log eventLog
+	for range maxRecordsPerChannel + 5 {
+		log.append(&Record{})
+	}
+	if n := len(log.records); n > maxRecordsPerChannel || n < maxRecordsPerChannel*9/10 {
+		t.Fatalf("got %d records; want the newest, at most %d", n, maxRecordsPerChannel)
+	}
+	if last := log.records[len(log.records)-1].RecordID; last != maxRecordsPerChannel+5 {
+		t.Errorf("got last record ID %d; want %d", last, maxRecordsPerChannel+5)
+	}
+}

@@ -169,8 +169,11 @@ func (l *eventLog) append(r *Record) {
 	l.nextID++
 	r.RecordID = l.nextID
 	if len(l.records) >= maxRecordsPerChannel {
-		copy(l.records, l.records[1:])
-		l.records = l.records[:len(l.records)-1]
+		// Drop the oldest tenth at once, so that a full log costs one copy
+		// per many records rather than one per record.
+		n := copy(l.records, l.records[maxRecordsPerChannel/10:])
+		clear(l.records[n:])
+		l.records = l.records[:n]
 	}
 	l.records = append(l.records, r)
 }
