@@ -346,7 +346,12 @@ func (h *Host) logServiceInstall(s *Service, by *caller) {
 	s4.add("ServiceType", hex64(uint64(s.Type)))
 	s4.add("ServiceStartType", u64(uint64(s.Start)))
 	s4.add("ServiceAccount", s.Account)
-	h.securityActivity(4697, version4697, 12289, h.servicesProc.PID, s4)
+	version := uint8(version4697)
+	if h.cfg.Build >= build1903 {
+		version = 1
+		h.add4697Client(&s4, by)
+	}
+	h.securityActivity(4697, version, 12289, h.servicesProc.PID, s4)
 }
 
 // logStartFailure writes the System errors of a failed start: 7009 for a
@@ -370,6 +375,33 @@ func (h *Host) scmError(id uint32, data fields, binary string) {
 	log := h.logs[telemetry.ChannelSystem]
 	r := log.records[len(log.records)-1]
 	r.Level, r.Qualifiers = 2, "49152"
+}
+
+// build1903 is the first build that writes 4697 version 1.
+const build1903 = 18362
+
+// add4697Client appends version 1's fields: the client process of the
+// CreateService call (0 for a remote client, which has no local process),
+// its parent, where the RPC came from, and this host's name.
+func (h *Host) add4697Client(d *fields, by *caller) {
+	var key, pid, ppid uint64
+	locality := "0"
+	if by.proc != nil {
+		key = uint64(h.bootSeq)<<48 | uint64(by.proc.PID)<<8 | uint64(h.guidSeq&0xff)
+		pid = uint64(by.proc.PID)
+		if by.proc.Parent != nil {
+			ppid = uint64(by.proc.Parent.PID)
+		}
+	} else {
+		// TODO(4697v1): the locality a remote svcctl client gets is inferred
+		// from RpcCallClientLocality's definition (2, remote), not observed.
+		locality = "2"
+	}
+	d.add("ClientProcessStartKey", u64(key))
+	d.add("ClientProcessId", u64(pid))
+	d.add("ParentProcessId", u64(ppid))
+	d.add("RpcCallClientLocality", locality)
+	d.add("FQDN", h.FQDN())
 }
 
 // logServiceState writes System 7036.

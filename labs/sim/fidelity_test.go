@@ -88,6 +88,48 @@ var fidelityCases = []fidelityCase{
 	{key: "System:7045", version: 0, file: remoteSvc},
 }
 
+// 4697 version 1 (build 18362 and later) has no record in the datasets:
+// its fields are the version 0 fields of a real record followed by the five
+// that Microsoft documents for Windows 10 1903 (OSSEM-DD event-4697.yml).
+func TestFidelity4697Version1(t *testing.T) {
+	dir := dataset.Dir(t)
+	if _, err := exec.LookPath("evtxexport"); err != nil {
+		t.Skip("evtxexport not found (apt-get install libevtx-utils)")
+	}
+	l, err := NewLab(LabConfig{Hosts: []HostConfig{{Name: "WS01", Build: 19045}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := l.Host("WS01")
+	mustRun(t, h, `sc.exe create V1 binPath= C:\x.exe`, 0)
+	recs := records(h, telemetry.ChannelSecurity, 4697)
+	sim := decodeXML(t, "sim", recs[0].XML())[0]
+	added := []string{"ClientProcessStartKey", "ClientProcessId", "ParentProcessId",
+		"RpcCallClientLocality", "FQDN"}
+	names := fieldNames(sim)
+	if sim.Version != 1 || len(names) != 9+len(added) ||
+		!slices.Equal(names[9:], added) {
+		t.Fatalf("got v%d fields %q; want v1 with %q last", sim.Version, names, added)
+	}
+	v0 := *sim
+	v0.Version = 0
+	real, realXML := findReal(t, filepath.Join(dir, psexecRemote), &v0, names[:9])
+	if gs, ws := systemShape(t, recs[0].XML()), systemShape(t, realXML); strings.Replace(gs,
+		"Version[] 1", "Version[] 0", 1) != ws {
+		t.Errorf("got System shape\n%s\nwant (real v0)\n%s", gs, ws)
+	}
+	compareEnvelope(t, sim, real)
+	var sc string
+	for _, r := range records(h, telemetry.ChannelSysmon, 1) {
+		if strings.HasSuffix(r.Get("Image"), `\sc.exe`) {
+			sc = r.Get("ProcessId")
+		}
+	}
+	if got := sim.Value("ClientProcessId"); got != sc {
+		t.Errorf("got ClientProcessId %s; want sc.exe's PID %s", got, sc)
+	}
+}
+
 func TestFidelityAgainstRealRecords(t *testing.T) {
 	dir := dataset.Dir(t)
 	if _, err := exec.LookPath("evtxexport"); err != nil {

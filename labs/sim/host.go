@@ -35,6 +35,7 @@ type Host struct {
 	runCtx      context.Context
 	onSpawn     func(*Process) // observes spawns, for PsExec's child
 	bootTime    time.Time
+	bootSeq     uint16               // boot counter, the high bits of process start keys
 	logonTimes  map[uint64]time.Time // logon ID -> logon time, for LogonGuid
 
 	systemProc, servicesProc, lsassProc, sysmonProc, winrmProc *Process
@@ -84,6 +85,7 @@ func newHost(l *Lab, hc HostConfig, index int) (*Host, error) {
 	h.log = l.log.With(keyHost, hc.Name)
 	h.bootTime = l.clock.Now().Add(-time.Duration(1+l.rng.IntN(72)) * time.Hour)
 	h.logonTimes = map[uint64]time.Time{}
+	h.bootSeq = uint16(1 + l.rng.IntN(40))
 	h.boot()
 	return h, nil
 }

@@ -38,6 +38,10 @@ type HostConfig struct {
 	// ClockSkew offsets this host's clock from the lab clock, for tests of
 	// cross-host skew.
 	ClockSkew time.Duration
+	// Build is the Windows build number; 17763 (Server 2019, Windows 10
+	// 1809) when zero. From 18362 (1903) on, 4697 is written as version 1,
+	// with the client process fields.
+	Build int
 }
 
 // SensorConfig says which telemetry a host records. The zero value is a host
