@@ -147,6 +147,9 @@ func (e *Engine) finish(h *hostState, inc *incident) {
 func (e *Engine) buildAlert(inc *incident) Alert {
 	sigs := inc.signals
 	score := sigs.score()
+	if inc.oneLiner {
+		score = min(score+oneLinerBonus, 100)
+	}
 	var reasons []string
 	if inc.driver && !e.pol.IncludeDrivers && score >= e.pol.MinScore {
 		score = e.pol.MinScore - 1

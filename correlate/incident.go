@@ -37,6 +37,7 @@ type incident struct {
 	commandKinds         signalSet // T1543.003 vs T1569.002 evidence from commands
 
 	suspicious bool // counted towards install bursts
+	oneLiner   bool // the binary is a shell one-liner: scored higher
 	inBurst    bool
 	burst      *incident // the burst incident this one was merged into
 	members    []string  // burst: the services, in order
@@ -304,6 +305,7 @@ func (e *Engine) merge(b, inc *incident) {
 	}
 	inc.burst = b
 	b.signals |= inc.signals
+	b.oneLiner = b.oneLiner || inc.oneLiner
 	if len(b.members) == 0 {
 		b.reasons = append(b.reasons, inc.reasons...) // the first member speaks for all
 	}

@@ -124,6 +124,11 @@ func (e *Engine) classify(h *hostState, inc *incident, evid Evidence, path, name
 	for _, f := range e.nonstandardCached(h, path) {
 		e.note(inc, evid, NonstandardBinary, string(f))
 		inc.suspicious = true
+		if strings.Contains(string(f), "one-liner") {
+			// A shell one-liner as a service binary is the signature of
+			// smbexec, Metasploit and Cobalt Strike, not of any installer.
+			inc.root().oneLiner = true
+		}
 	}
 	if randomLooking(name) && !inc.driver {
 		e.note(inc, evid, NonstandardBinary, "random-looking service name "+quote(name))

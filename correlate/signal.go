@@ -86,6 +86,11 @@ var signalWeights = [numSignals]int{
 	InstallBurst:          40,
 }
 
+// oneLinerBonus is added to the score of an incident whose nonstandard_binary
+// is a shell one-liner (%COMSPEC% /c, powershell -enc …), so that such an
+// install alone is medium rather than low.
+const oneLinerBonus = 15
+
 // String returns the signal's name, such as "service_installed".
 func (s Signal) String() string {
 	if s < numSignals {

@@ -29,6 +29,10 @@ func TestServiceInstalled(t *testing.T) {
 	if !a.HasSignal("service_installed") || !a.HasSignal("nonstandard_binary") {
 		t.Errorf("got %v; want service_installed and nonstandard_binary", a.Signals)
 	}
+	if a.Score != 10+35+oneLinerBonus || a.Severity != SeverityMedium {
+		t.Errorf("got score %d %s; want %d medium for a one-liner install", a.Score, a.Severity,
+			10+35+oneLinerBonus)
+	}
 }
 
 func TestServiceKeyWritten(t *testing.T) {
