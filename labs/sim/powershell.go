@@ -149,130 +149,182 @@ type psTok struct {
 
 var errPSSyntax = errors.New("syntax error")
 
+// psLexer splits a script into tokens.
+type psLexer struct {
+	src   string
+	i     int
+	space bool // whitespace precedes the next token
+	toks  []psTok
+	nest  []byte // open brackets: h for @{, o for the others
+}
+
 // psLex splits a script into tokens.
 func psLex(src string) ([]psTok, error) {
-	var toks []psTok
-	var nest []byte // open brackets: h for @{, o for the others
-	i, space := 0, true
-	emit := func(kind byte, s string, pos int) {
-		toks = append(toks, psTok{kind: kind, s: s, space: space, pos: pos})
-		space = false
-		switch {
-		case kind != 'o':
-		case s == "@{":
-			nest = append(nest, 'h')
-		case s == "{" || s == "(" || s == "@(" || s == "$(":
-			nest = append(nest, 'o')
-		case (s == "}" || s == ")") && len(nest) > 0:
-			nest = nest[:len(nest)-1]
-		}
-	}
-	for i < len(src) {
-		if len(toks) > psMaxTokens {
+	l := &psLexer{src: src, space: true}
+	for l.i < len(src) {
+		if len(l.toks) > psMaxTokens {
 			return nil, fmt.Errorf("script too long: %w", errPSSyntax)
 		}
-		c := src[i]
-		start := i
-		switch {
-		case c == '`' && i+1 < len(src) && (src[i+1] == '\n' || src[i+1] == '\r'):
-			i += 2
-			space = true
-		case c == ' ' || c == '\t' || c == '\r':
-			i++
-			space = true
-		case c == '\n' || c == ';':
-			emit(';', ";", start)
-			i++
-			space = true
-		case c == '#':
-			for i < len(src) && src[i] != '\n' {
-				i++
-			}
-		case c == '<' && strings.HasPrefix(src[i:], "<#"):
-			end := strings.Index(src[i:], "#>")
-			if end < 0 {
-				return nil, fmt.Errorf("unterminated comment: %w", errPSSyntax)
-			}
-			i += end + 2
-		case c == '\'':
-			s, n, err := psSingleQuoted(src[i:])
-			if err != nil {
-				return nil, err
-			}
-			emit('s', s, start)
-			i += n
-		case c == '"':
-			s, n, err := psDoubleQuoted(src[i:])
-			if err != nil {
-				return nil, err
-			}
-			emit('e', s, start)
-			i += n
-		case c == '$' && i+1 < len(src) && src[i+1] == '(':
-			emit('o', "$(", start)
-			i += 2
-		case c == '@' && i+1 < len(src) && (src[i+1] == '(' || src[i+1] == '{'):
-			emit('o', src[i:i+2], start)
-			i += 2
-		case c == '$':
-			n := psVarLen(src[i:])
-			emit('v', strings.Trim(src[i+1:i+n], "{}"), start)
-			i += n
-		case c == '[' && (space || len(toks) == 0 || !psValueEnd(toks[len(toks)-1])):
-			end := strings.IndexByte(src[i:], ']')
-			if end < 0 {
-				return nil, fmt.Errorf("missing ']': %w", errPSSyntax)
-			}
-			emit('t', src[i+1:i+end], start)
-			i += end + 1
-		case c == ':' && strings.HasPrefix(src[i:], "::"):
-			emit('o', "::", start)
-			i += 2
-		case c == '-' && i+1 < len(src) && (unicode.IsLetter(rune(src[i+1]))) && space:
-			j := i + 1
-			for j < len(src) && (isWordByte(src[j]) && src[j] != '.') {
-				j++
-			}
-			emit('p', src[i+1:j], start)
-			i = j
-		case c >= '0' && c <= '9' && (space || len(toks) == 0 || toks[len(toks)-1].kind == 'o'):
-			j := i
-			for j < len(src) && (isWordByte(src[j])) {
-				j++
-			}
-			emit('n', src[i:j], start)
-			i = j
-		case strings.IndexByte("|,(){}]=+!.*/%><&", c) >= 0 && !(c == '.' && space &&
-			i+1 < len(src) && (src[i+1] == '\\' || src[i+1] == '.')) &&
-			!(c == '/' && i+1 < len(src) && unicode.IsLetter(rune(src[i+1]))):
-			if c == '%' && space && (i+1 >= len(src) || src[i+1] == ' ') {
-				emit('w', "%", start)
-				i++
-				continue
-			}
-			if c == '.' && !space {
-				emit('o', ".", start)
-				i++
-				continue
-			}
-			emit('o', string(c), start)
-			i++
-		default:
-			// In command mode "binPath=" is one word; inside @{ } the = ends
-			// a key.
-			inHash := len(nest) > 0 && nest[len(nest)-1] == 'h'
-			j := i
-			for j < len(src) && (isWordByte(src[j]) || src[j] == '=' && !inHash && j > i) {
-				j++
-			}
-			if j == i {
-				j++
-			}
-			emit('w', src[i:j], start)
-			i = j
+		if err := l.next(); err != nil {
+			return nil, err
 		}
 	}
-	return toks, nil
+	return l.toks, nil
+}
+
+func (l *psLexer) emit(kind byte, s string, pos int) {
+	l.toks = append(l.toks, psTok{kind: kind, s: s, space: l.space, pos: pos})
+	l.space = false
+	switch {
+	case kind != 'o':
+	case s == "@{":
+		l.nest = append(l.nest, 'h')
+	case s == "{" || s == "(" || s == "@(" || s == "$(":
+		l.nest = append(l.nest, 'o')
+	case (s == "}" || s == ")") && len(l.nest) > 0:
+		l.nest = l.nest[:len(l.nest)-1]
+	}
+}
+
+// at reports whether the source continues with prefix.
+func (l *psLexer) at(prefix string) bool { return strings.HasPrefix(l.src[l.i:], prefix) }
+
+// peekByte returns the byte after the current one, or 0.
+func (l *psLexer) peekByte() byte {
+	if l.i+1 < len(l.src) {
+		return l.src[l.i+1]
+	}
+	return 0
+}
+
+// next consumes one token, blank or comment.
+func (l *psLexer) next() error {
+	c, n := l.src[l.i], l.peekByte()
+	switch {
+	case c == '`' && (n == '\n' || n == '\r'):
+		l.i += 2
+		l.space = true
+	case c == ' ' || c == '\t' || c == '\r':
+		l.i++
+		l.space = true
+	case c == '\n' || c == ';':
+		l.emit(';', ";", l.i)
+		l.i++
+		l.space = true
+	case c == '#':
+		for l.i < len(l.src) && l.src[l.i] != '\n' {
+			l.i++
+		}
+	case l.at("<#"):
+		end := strings.Index(l.src[l.i:], "#>")
+		if end < 0 {
+			return fmt.Errorf("unterminated comment: %w", errPSSyntax)
+		}
+		l.i += end + 2
+	case c == '\'' || c == '"':
+		return l.quoted(c)
+	case c == '$' || (c == '@' && (n == '(' || n == '{')):
+		l.sigil(c, n)
+	case c == '[' && (l.space || len(l.toks) == 0 || !psValueEnd(l.toks[len(l.toks)-1])):
+		return l.typeLiteral()
+	case l.at("::"):
+		l.emit('o', "::", l.i)
+		l.i += 2
+	case c == '-' && unicode.IsLetter(rune(n)) && l.space:
+		l.run('p', l.i+1, func(b byte) bool { return isWordByte(b) && b != '.' })
+	case c >= '0' && c <= '9' && (l.space || len(l.toks) == 0 ||
+		l.toks[len(l.toks)-1].kind == 'o'):
+		l.run('n', l.i, isWordByte)
+	case l.isPunct(c, n):
+		l.punct(c, n)
+	default:
+		l.word()
+	}
+	return nil
+}
+
+func (l *psLexer) quoted(c byte) error {
+	read := psSingleQuoted
+	kind := byte('s')
+	if c == '"' {
+		read, kind = psDoubleQuoted, 'e'
+	}
+	s, n, err := read(l.src[l.i:])
+	if err != nil {
+		return err
+	}
+	l.emit(kind, s, l.i)
+	l.i += n
+	return nil
+}
+
+// sigil lexes $( @( @{ and variables.
+func (l *psLexer) sigil(c, n byte) {
+	if n == '(' || (c == '@' && n == '{') {
+		l.emit('o', string([]byte{c, n}), l.i)
+		l.i += 2
+		return
+	}
+	size := psVarLen(l.src[l.i:])
+	l.emit('v', strings.Trim(l.src[l.i+1:l.i+size], "{}"), l.i)
+	l.i += size
+}
+
+func (l *psLexer) typeLiteral() error {
+	end := strings.IndexByte(l.src[l.i:], ']')
+	if end < 0 {
+		return fmt.Errorf("missing ']': %w", errPSSyntax)
+	}
+	l.emit('t', l.src[l.i+1:l.i+end], l.i)
+	l.i += end + 1
+	return nil
+}
+
+// run emits the bytes from from on that satisfy ok as one token of kind.
+func (l *psLexer) run(kind byte, from int, ok func(byte) bool) {
+	j := from
+	for j < len(l.src) && ok(l.src[j]) {
+		j++
+	}
+	l.emit(kind, l.src[from:j], l.i)
+	l.i = j
+}
+
+// isPunct reports an operator character. A dot that starts a relative path
+// and a slash that starts a native switch (/v) begin words instead.
+func (l *psLexer) isPunct(c, n byte) bool {
+	if strings.IndexByte("|,(){}]=+!.*/%><&", c) < 0 {
+		return false
+	}
+	if c == '.' && l.space && (n == '\\' || n == '.') {
+		return false
+	}
+	return !(c == '/' && unicode.IsLetter(rune(n)))
+}
+
+func (l *psLexer) punct(c, n byte) {
+	switch {
+	case c == '%' && l.space && (n == 0 || n == ' '):
+		l.emit('w', "%", l.i) // the ForEach-Object alias
+	default:
+		l.emit('o', string(c), l.i)
+	}
+	l.i++
+}
+
+// word lexes a bare word. In command mode "binPath=" is one word; inside
+// @{ } the = ends a key.
+func (l *psLexer) word() {
+	inHash := len(l.nest) > 0 && l.nest[len(l.nest)-1] == 'h'
+	j := l.i
+	for j < len(l.src) && (isWordByte(l.src[j]) || l.src[j] == '=' && !inHash && j > l.i) {
+		j++
+	}
+	if j == l.i {
+		j++
+	}
+	l.emit('w', l.src[l.i:j], l.i)
+	l.i = j
 }
 
 func isWordByte(c byte) bool {
