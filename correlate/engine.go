@@ -107,6 +107,7 @@ type Engine struct {
 	classified map[string][]finding // memo of nonstandard by ImagePath
 	lbuf       []byte               // scratch for lower-case lookups
 	canonical  map[string]string    // memo of canonical images
+	ipNames    map[string]string    // workstation names NTLM logons gave addresses
 }
 
 // New returns an engine applying pol (DefaultPolicy when nil).
@@ -116,7 +117,8 @@ func New(pol *Policy, opts Options) *Engine {
 	}
 	opts.setDefaults()
 	return &Engine{pol: pol, opts: opts, hosts: map[string]*hostState{},
-		classified: map[string][]finding{}, canonical: map[string]string{}}
+		classified: map[string][]finding{}, canonical: map[string]string{},
+		ipNames: map[string]string{}}
 }
 
 // Policy returns the policy the engine applies.

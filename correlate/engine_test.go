@@ -134,3 +134,14 @@ func TestSvcctlNamesTheRemoteClient(t *testing.T) {
 		}
 	}
 }
+
+func TestKerberosLogonNamedByEarlierNTLM(t *testing.T) {
+	s := newStream("srv01")
+	a := only(t, correlateAll(t, DefaultPolicy(),
+		s.logon(0, "3", 0x10, "10.0.0.5", "JUMP01"),
+		s.logon(time.Minute, "3", 0x20, "10.0.0.5", "-"),
+		s.install4697(time.Minute+time.Second, "PSEXESVC", `%SystemRoot%\PSEXESVC.exe`, 0x20)))
+	if a.SourceHost != "JUMP01" || a.SourceIP != "10.0.0.5" {
+		t.Errorf("got source %q %q; want JUMP01 10.0.0.5", a.SourceHost, a.SourceIP)
+	}
+}

@@ -350,6 +350,7 @@ func (e *Engine) onLogon(h *hostState, ev *telemetry.Event, evid Evidence) {
 		}
 	}
 	lg := logon{at: evid.Time, ip: l.IPAddress, station: l.Workstation, user: l.TargetUser, ev: evid}
+	e.learnName(&lg)
 	h.logons[l.TargetLogonID] = lg
 	for _, inc := range h.awaiting[l.TargetLogonID] {
 		if !inc.closed {
@@ -357,6 +358,23 @@ func (e *Engine) onLogon(h *hostState, ev *telemetry.Event, evid Evidence) {
 		}
 	}
 	delete(h.awaiting, l.TargetLogonID)
+}
+
+// maxIPNames bounds the address-to-name memo.
+const maxIPNames = 65536
+
+// learnName remembers the workstation name an NTLM logon gives an address,
+// and names the address of a Kerberos logon, which carries none, from it.
+func (e *Engine) learnName(l *logon) {
+	switch {
+	case l.ip == "":
+	case l.station != "":
+		if _, ok := e.ipNames[l.ip]; !ok && len(e.ipNames) < maxIPNames {
+			e.ipNames[strings.Clone(l.ip)] = strings.Clone(l.station)
+		}
+	default:
+		l.station = e.ipNames[l.ip]
+	}
 }
 
 // remote raises remote_origin from a network logon.
