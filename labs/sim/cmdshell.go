@@ -235,66 +235,72 @@ type redirect struct {
 
 // parseRedirects removes >, >>, 2>, 2>&1 and < from a simple command.
 func parseRedirects(s string) (string, []redirect) {
-	var out strings.Builder
+	var out []byte
 	var reds []redirect
 	inQuote := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c == '^' && !inQuote && i+1 < len(s) {
-			out.WriteByte(s[i+1])
+		switch {
+		case c == '^' && !inQuote && i+1 < len(s):
+			out = append(out, s[i+1])
 			i++
-			continue
-		}
-		if c == '"' {
+		case c == '"':
 			inQuote = !inQuote
-		}
-		if inQuote || (c != '>' && c != '<') {
-			out.WriteByte(c)
-			continue
-		}
-		r := redirect{fd: 1}
-		if str := out.String(); c == '>' && strings.HasSuffix(str, "2") &&
-			(len(str) == 1 || str[len(str)-2] == ' ') {
-			r.fd = 2
-			trimmed := str[:len(str)-1]
-			out.Reset()
-			out.WriteString(trimmed)
-		} else if strings.HasSuffix(str, " 1") && c == '>' {
-			trimmed := str[:len(str)-1]
-			out.Reset()
-			out.WriteString(trimmed)
-		}
-		if i+1 < len(s) && s[i+1] == '>' {
-			r.appends = true
-			i++
-		}
-		if strings.HasPrefix(s[i+1:], "&1") {
-			r.toOut = true
-			i += 2
+			out = append(out, c)
+		case inQuote || (c != '>' && c != '<'):
+			out = append(out, c)
+		default:
+			var r redirect
+			out, r = takeHandle(out, c)
+			r, i = redirectTarget(s, i, r)
 			reds = append(reds, r)
-			continue
 		}
-		j := i + 1
-		for j < len(s) && s[j] == ' ' {
-			j++
-		}
-		k := j
-		for k < len(s) && s[k] != ' ' && s[k] != '>' && s[k] != '<' {
-			if s[k] == '"' {
-				if e := strings.IndexByte(s[k+1:], '"'); e >= 0 {
-					k += e + 1
-				}
-			}
-			k++
-		}
-		r.path = strings.Trim(s[j:k], `"`)
-		if c == '<' {
-			r.fd = 0
-		}
-		reds = append(reds, r)
-		i = k - 1
 	}
-	return out.String(), reds
+	return string(out), reds
+}
+
+// takeHandle removes the handle number written before > (" 2>", " 1>")
+// from the command text and returns the redirection it starts.
+func takeHandle(out []byte, op byte) ([]byte, redirect) {
+	r := redirect{fd: 1}
+	if op == '<' {
+		r.fd = 0
+		return out, r
+	}
+	n := len(out)
+	if n > 0 && (out[n-1] == '1' || out[n-1] == '2') && (n == 1 || out[n-2] == ' ') {
+		r.fd = int(out[n-1] - '0')
+		out = out[:n-1]
+	}
+	return out, r
+}
+
+// redirectTarget reads what follows the operator at s[i]: >> or >, then
+// &1 or a path, quoted or not. It returns the index of the last byte used.
+func redirectTarget(s string, i int, r redirect) (redirect, int) {
+	if s[i] == '>' && i+1 < len(s) && s[i+1] == '>' {
+		r.appends = true
+		i++
+	}
+	if strings.HasPrefix(s[i+1:], "&1") {
+		r.toOut = true
+		return r, i + 2
+	}
+	j := i + 1
+	for j < len(s) && s[j] == ' ' {
+		j++
+	}
+	k := j
+	for k < len(s) && s[k] != ' ' && s[k] != '>' && s[k] != '<' {
+		if s[k] == '"' {
+			if e := strings.IndexByte(s[k+1:], '"'); e >= 0 {
+				k += e + 1
+			}
+		}
+		k++
+	}
+	r.path = strings.Trim(s[j:k], `"`)
+	return r, k - 1
 }
 
 // cmdSimple runs one command with its redirections.

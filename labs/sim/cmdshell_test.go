@@ -212,3 +212,24 @@ func TestEventLogWrapsKeepingRecordIDs(t *testing.T) {
 		t.Errorf("got last record ID %d; want %d", last, maxRecordsPerChannel+5)
 	}
 }
+
+func TestParseRedirects(t *testing.T) {
+	tests := []struct {
+		in, text string
+		reds     []redirect
+	}{
+		{`echo a > C:\x.txt`, "echo a ", []redirect{{fd: 1, path: `C:\x.txt`}}},
+		{`echo a>> "C:\my dir\x.txt" 2>&1`, "echo a ",
+			[]redirect{{fd: 1, path: `C:\my dir\x.txt`, appends: true}, {fd: 2, toOut: true}}},
+		{`whoami 2>nul`, "whoami ", []redirect{{fd: 2, path: "nul"}}},
+		{`echo 2^>^&1 "a > b"`, `echo 2>&1 "a > b"`, nil},
+		{`sort < in.txt`, "sort ", []redirect{{fd: 0, path: "in.txt"}}},
+	}
+	for _, tt := range tests {
+		text, reds := parseRedirects(tt.in)
+		if text != tt.text || !slices.Equal(reds, tt.reds) {
+			t.Errorf("parseRedirects(%q) = %q, %+v; want %q, %+v", tt.in, text, reds,
+				tt.text, tt.reds)
+		}
+	}
+}
