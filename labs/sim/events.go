@@ -103,7 +103,7 @@ func (h *Host) sysmonProcessCreate(p *Process) {
 	d.add("Company", p.prog.Company)
 	d.add("OriginalFileName", p.prog.OriginalFileName)
 	d.add("CommandLine", p.CommandLine)
-	d.add("CurrentDirectory", p.CurrentDir)
+	d.add("CurrentDirectory", strings.TrimSuffix(p.CurrentDir, `\`)+`\`)
 	d.add("User", p.User)
 	d.add("LogonGuid", p.LogonGUID)
 	d.add("LogonId", hex64(p.LogonID))
@@ -139,14 +139,14 @@ func (h *Host) security4688(p *Process) {
 	h.security(4688, version4688, 13312, 4, d)
 }
 
+// elevationType is 4688's TokenElevationType: a filtered token for a
+// medium-integrity user, otherwise the default (full) token that service
+// and network logons get; UAC elevation (%%1937) does not occur here.
 func elevationType(p *Process) string {
 	if p.Integrity == "Medium" {
 		return "%%1938"
 	}
-	if p.SID == "S-1-5-18" {
-		return "%%1936"
-	}
-	return "%%1937"
+	return "%%1936"
 }
 
 func mandatoryLabel(integrity string) string {
@@ -298,7 +298,11 @@ func (h *Host) logLogon(l *Logon) {
 	d.add("TargetOutboundDomainName", "-")
 	d.add("VirtualAccount", "%%1843")
 	d.add("TargetLinkedLogonId", "0x0")
-	d.add("ElevatedToken", "%%1842")
+	elevated := "%%1842"
+	if !h.lab.isAdmin(l.User) {
+		elevated = "%%1843"
+	}
+	d.add("ElevatedToken", elevated)
 	h.securityActivity(4624, version4624, 12544, h.lsassProc.PID, d)
 }
 
