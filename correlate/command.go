@@ -1,7 +1,9 @@
 package correlate
 
 import (
+	"encoding/base64"
 	"strings"
+	"unicode/utf16"
 
 	"github.com/svcharness/svcharness/telemetry"
 )
@@ -57,7 +59,7 @@ func parseServiceCommand(image, cmdline string) (serviceCommand, bool) {
 // serviceWords are the words every command parseServiceCommand understands
 // contains at least one of; most command lines have none and skip parsing.
 var serviceWords = []string{"create", "config", "start", "stop", "delete", "failure",
-	"services", "svchost", "-service"}
+	"services", "svchost", "-service", "-enc", " -e ", " -ec "}
 
 func mayControlService(cmdline string) bool {
 	for _, w := range serviceWords {
@@ -241,11 +243,11 @@ var psVerbs = map[string]string{
 }
 
 // parsePowerShell finds a service cmdlet or a registry write to a Services
-// key in a PowerShell command line. Encoded commands are not decoded.
-//
-// TODO(powershell-enc): decode -EncodedCommand (UTF-16LE base64) and parse
-// what it runs; today the encoded form only counts as a one-liner.
+// key in a PowerShell command line, decoding -EncodedCommand first.
 func parsePowerShell(args []string) (serviceCommand, bool) {
+	if script, ok := encodedCommand(args); ok {
+		args = tokenize(script, 64)
+	}
 	c := serviceCommand{tool: "powershell"}
 	for i, a := range args {
 		la := strings.ToLower(strings.Trim(a, "&;({"))
@@ -262,6 +264,34 @@ func parsePowerShell(args []string) (serviceCommand, bool) {
 		}
 	}
 	return c, false
+}
+
+// maxEncodedCommand bounds the base64 text decoded from one command line.
+const maxEncodedCommand = 32 << 10
+
+// encodedCommand returns the script of -EncodedCommand (and its prefixes
+// -enc, -ec, -e): base64 of UTF-16LE text.
+func encodedCommand(args []string) (string, bool) {
+	for i := 0; i+1 < len(args); i++ {
+		a := strings.ToLower(args[i])
+		if len(a) < 2 || a[0] != '-' || !strings.HasPrefix("-encodedcommand", a) {
+			continue
+		}
+		b64 := args[i+1]
+		if len(b64) > maxEncodedCommand {
+			return "", false
+		}
+		raw, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil || len(raw)%2 != 0 {
+			return "", false
+		}
+		u := make([]uint16, len(raw)/2)
+		for j := range u {
+			u[j] = uint16(raw[2*j]) | uint16(raw[2*j+1])<<8
+		}
+		return string(utf16.Decode(u)), true
+	}
+	return "", false
 }
 
 // psParams reads -Name, -BinaryPathName and -DisplayName, or a positional

@@ -1,8 +1,10 @@
 package correlate
 
 import (
+	"encoding/base64"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/svcharness/svcharness/telemetry"
 )
@@ -113,6 +115,13 @@ func TestParseServiceCommand(t *testing.T) {
 		{ps, `powershell -c Set-ItemProperty -Path HKLM:\SYSTEM\CurrentControlSet\Services\Evil -Name ImagePath -Value C:\x.exe`,
 			"write", "Evil", `C:\x.exe`, "", true},
 	}
+	enc := utf16le(`New-Service -Name "EncSvc" -BinaryPathName "C:\Users\Public\e.exe"`)
+	tests = append(tests, struct {
+		image, cmd               string
+		verb, service, bin, host string
+		control                  bool
+	}{ps, `powershell.exe -NoProfile -EncodedCommand ` + enc, "create", "EncSvc",
+		`C:\Users\Public\e.exe`, "", true})
 	for _, tt := range tests {
 		c, ok := parseServiceCommand(tt.image, tt.cmd)
 		if !ok || c.verb != tt.verb || c.service != tt.service || c.binPath != tt.bin ||
@@ -512,4 +521,13 @@ func TestLocalTimeJoinsUTC(t *testing.T) {
 	if len(a.Evidence) != 3 || !a.HasSignal("rapid_execution") {
 		t.Errorf("got %d evidence %v; want 3 records and rapid_execution", len(a.Evidence), a.Signals)
 	}
+}
+
+// utf16le encodes a PowerShell script as -EncodedCommand expects.
+func utf16le(s string) string {
+	var b []byte
+	for _, r := range utf16.Encode([]rune(s)) {
+		b = append(b, byte(r), byte(r>>8))
+	}
+	return base64.StdEncoding.EncodeToString(b)
 }
