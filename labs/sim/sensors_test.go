@@ -3,6 +3,7 @@ package sim
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/svcharness/svcharness/telemetry"
 )
@@ -68,5 +69,28 @@ func TestNewLabRejectsBadConfig(t *testing.T) {
 		if _, err := NewLab(cfg); err == nil {
 			t.Errorf("case %d: got no error; want ErrConfig", i)
 		}
+	}
+}
+
+func TestClockSkewPerHost(t *testing.T) {
+	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	l, err := NewLab(LabConfig{Start: start, Hosts: []HostConfig{{Name: "WS01"},
+		{Name: "WS02", ClockSkew: 7 * time.Minute}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, l.Host("WS01"), `C:\LabTools\PsExec.exe \\WS02 -accepteula cmd /c exit 0`, 0)
+	src := records(l.Host("WS01"), telemetry.ChannelSysmon, 1)
+	dst := records(l.Host("WS02"), telemetry.ChannelSecurity, 4624)
+	if len(src) == 0 || len(dst) == 0 {
+		t.Fatal("got no events to compare")
+	}
+	if d := dst[0].Time.Sub(src[len(src)-1].Time); d < 6*time.Minute || d > 8*time.Minute {
+		t.Errorf("got WS02 %v ahead of WS01; want about 7m", d)
+	}
+	out := mustRun(t, l.Host("WS02"), encodedPS("[DateTime]::UtcNow.ToString('o')"), 0)
+	got, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(out))
+	if err != nil || got.Sub(l.Clock().Now()) < 6*time.Minute {
+		t.Errorf("got WS02 clock %q (%v); want the lab clock plus 7m", out, err)
 	}
 }
