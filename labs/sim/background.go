@@ -22,6 +22,7 @@ var backgroundActions = []func(h *Host){
 	(*Host).bgUserLogon,
 	(*Host).bgTrustedInstaller,
 	(*Host).bgStartTypeChange,
+	(*Host).bgDefenderPlatformUpdate,
 }
 
 // Run performs background activity every cfg.Background.Interval until
@@ -112,6 +113,27 @@ func (h *Host) bgStartTypeChange() {
 		to = startDemand
 	}
 	_ = h.scmConfig(localCaller(h.servicesProc), "BITS", serviceChange{Start: &to})
+}
+
+// bgDefenderPlatformUpdate is B7 of the notes: Defender installs a new
+// platform version beside the old one and repoints its service there, so
+// services.exe rewrites WinDefend's ImagePath under ProgramData.
+func (h *Host) bgDefenderPlatformUpdate() {
+	s := h.service("WinDefend")
+	if s == nil || s.proc == nil {
+		return
+	}
+	h.platformSeq++
+	dir := fmt.Sprintf(`C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.%d.%d-0`,
+		2009+h.platformSeq, 7)
+	exe := dir + `\MsMpEng.exe`
+	h.mkdir(dir)
+	if h.writeFile(s.proc, exe, []byte("simulated image: msmpeng "+dir), false) != nil {
+		return
+	}
+	h.file(exe).Program = "msmpeng"
+	img := `"` + exe + `"`
+	_ = h.scmConfig(localCaller(s.proc), "WinDefend", serviceChange{ImagePath: &img})
 }
 
 var _ = io.Discard

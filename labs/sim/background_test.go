@@ -34,4 +34,13 @@ func TestBackgroundUsesTheSameCodePaths(t *testing.T) {
 	if !keysByServices {
 		t.Error("got no Sysmon 13 by services.exe for per-user service keys")
 	}
+	var defender bool
+	for _, r := range records(h, telemetry.ChannelSysmon, 13) {
+		defender = defender || (strings.HasSuffix(r.Get("TargetObject"),
+			`\Services\WinDefend\ImagePath`) && strings.Contains(r.Get("Details"),
+			`\Platform\4.18.`) && strings.HasSuffix(r.Get("Image"), `\services.exe`))
+	}
+	if !defender {
+		t.Error("got no WinDefend ImagePath update by services.exe")
+	}
 }

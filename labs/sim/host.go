@@ -36,6 +36,7 @@ type Host struct {
 	onSpawn     func(*Process) // observes spawns, for PsExec's child
 	bootTime    time.Time
 	bootSeq     uint16               // boot counter, the high bits of process start keys
+	platformSeq int                  // Defender platform updates so far
 	logonTimes  map[uint64]time.Time // logon ID -> logon time, for LogonGuid
 
 	systemProc, servicesProc, lsassProc, sysmonProc, winrmProc *Process
