@@ -10,9 +10,10 @@ import (
 	"github.com/svcharness/svcharness/telemetry"
 )
 
-// maxRecordsPerChannel bounds each channel like a circular Windows log: the
-// oldest records go first once it is full.
-const maxRecordsPerChannel = 200_000
+// maxRecordsPerChannel bounds each channel like a circular Windows log (the
+// default 20 MB Security and System logs hold a few tens of thousands of
+// records): the oldest records go first once it is full.
+const maxRecordsPerChannel = 50_000
 
 // Record is one event as a simulated host's event log holds it.
 type Record struct {
