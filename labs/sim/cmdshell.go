@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"strconv"
 	"strings"
@@ -332,7 +333,7 @@ func (x *execCtx) cmdSimple(s string, input []byte) int {
 	code := y.cmdCommand(strings.TrimLeft(text, " \t"), input)
 	for _, rf := range files {
 		if err := x.h.writeFile(x.p, rf.path, rf.buf.Bytes(), rf.appends); err != nil {
-			x.errf("The system cannot find the path specified.\n")
+			x.errf("%s\n", writeErrText(err))
 			code = 1
 		}
 	}
@@ -504,7 +505,7 @@ func cmdCopy(x *execCtx, rest string, _ []byte) int {
 		writer = dh.systemProc
 	}
 	if err := dh.writeFile(writer, dst, append([]byte(nil), f.Data...), false); err != nil {
-		x.errf("The system cannot find the path specified.\n        0 file(s) copied.\n")
+		x.errf("%s\n        0 file(s) copied.\n", writeErrText(err))
 		return 1
 	}
 	dh.file(dst).Program = f.Program
@@ -663,4 +664,12 @@ func cmdFindstr(x *execCtx, rest string, input []byte) int {
 		}
 	}
 	return code
+}
+
+// writeErrText is cmd.exe's message for a failed file write.
+func writeErrText(err error) string {
+	if errors.Is(err, errTooLarge) {
+		return "There is not enough space on the disk."
+	}
+	return "The system cannot find the path specified."
 }

@@ -233,3 +233,14 @@ func TestParseRedirects(t *testing.T) {
 		}
 	}
 }
+
+func TestDiskIsBounded(t *testing.T) {
+	h := testLab(t, "WS01").Host("WS01")
+	big := strings.Repeat("A", 4000)
+	mustRun(t, h, `mkdir C:\LabStage`, 0)
+	h.diskUsed = maxDiskBytes - 1000 // as if the disk were nearly full
+	code, _, errs := run(h, adminSession, "echo "+big+`> C:\LabStage\x.txt`)
+	if code != 1 || !strings.Contains(errs, "There is not enough space on the disk.") {
+		t.Errorf("got %d %q; want a full disk", code, errs)
+	}
+}

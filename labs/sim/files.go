@@ -6,9 +6,12 @@ import (
 	"time"
 )
 
-// maxFileSize bounds one simulated file, so that a runaway upload cannot
-// exhaust memory.
-const maxFileSize = 64 << 20
+// maxFileSize bounds one simulated file and maxDiskBytes all of a host's
+// files, so that a runaway upload cannot exhaust memory.
+const (
+	maxFileSize  = 64 << 20
+	maxDiskBytes = 512 << 20
+)
 
 var (
 	errNotFound  = errors.New("the system cannot find the file specified")
@@ -110,13 +113,15 @@ func (h *Host) writeFile(p *Process, path string, data []byte, appendData bool) 
 		h.logFileCreate(p, path)
 	}
 	if !appendData {
-		f.Data = f.Data[:0]
+		h.diskUsed -= int64(len(f.Data))
+		f.Data = nil
 		f.Program = ""
 	}
-	if len(f.Data)+len(data) > maxFileSize {
+	if len(f.Data)+len(data) > maxFileSize || h.diskUsed+int64(len(data)) > maxDiskBytes {
 		return errTooLarge
 	}
 	f.Data = append(f.Data, data...)
+	h.diskUsed += int64(len(data))
 	return nil
 }
 
@@ -136,9 +141,11 @@ func (h *Host) copyFile(p *Process, src, dst string) error {
 // deleteFile removes a file.
 func (h *Host) deleteFile(path string) error {
 	k := fileKey(path)
-	if h.files[k] == nil {
+	f := h.files[k]
+	if f == nil {
 		return errNotFound
 	}
+	h.diskUsed -= int64(len(f.Data))
 	delete(h.files, k)
 	return nil
 }
@@ -162,6 +169,9 @@ func (h *Host) removeDir(dir string, recurse bool) bool {
 		return false
 	}
 	for _, k := range below {
+		if f := h.files[k]; f != nil {
+			h.diskUsed -= int64(len(f.Data))
+		}
 		delete(h.files, k)
 		delete(h.dirs, k)
 	}
