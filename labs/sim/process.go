@@ -249,9 +249,15 @@ func (h *Host) connect(p *Process, addr string) {
 	h.advance(40 * time.Millisecond)
 	h.logNetwork(p, "tcp", src, uint16(49152+h.lab.rng.IntN(16000)), dstIP, dstName,
 		uint16(port))
+	if len(h.connections) >= maxConnections {
+		h.connections = append(h.connections[:0], h.connections[maxConnections/10:]...)
+	}
 	h.connections = append(h.connections, Connection{ProcessGUID: p.GUID, Image: p.Image,
 		Destination: net.JoinHostPort(dstIP, portText), Time: h.now()})
 }
+
+// maxConnections bounds the connections a host remembers.
+const maxConnections = 10_000
 
 // Connection is one outbound connection a simulated process made.
 type Connection struct {
