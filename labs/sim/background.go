@@ -3,7 +3,6 @@ package sim
 import (
 	"context"
 	"fmt"
-	"io"
 	"time"
 )
 
@@ -135,5 +134,3 @@ func (h *Host) bgDefenderPlatformUpdate() {
 	img := `"` + exe + `"`
 	_ = h.scmConfig(localCaller(s.proc), "WinDefend", serviceChange{ImagePath: &img})
 }
-
-var _ = io.Discard

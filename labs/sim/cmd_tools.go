@@ -348,8 +348,6 @@ func (x *execCtx) msiUninstall(pkg string) int {
 	return 0
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
-
 // runPing is ping.exe, which batch files use to wait: -n N echo requests
 // a second apart, answered by the lab's addresses and loopback only.
 func runPing(x *execCtx) int {

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"encoding/base64"
 	"fmt"
 	"io"
 	"slices"
@@ -391,6 +390,7 @@ func psGetService(r *psRun, c *psCall) ([]any, error) {
 	return out, nil
 }
 
+// first drops the found flag of (*psCall).arg, for optional arguments.
 func first(v any, _ bool) any { return v }
 
 func (r *psRun) sortedServices() []*Service {
@@ -832,5 +832,3 @@ func formatObj(o *psObj) string {
 	b.WriteString("\n")
 	return b.String()
 }
-
-var _ = base64.StdEncoding

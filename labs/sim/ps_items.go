@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"hash"
-	"net"
 	"strings"
 	"time"
 )
@@ -309,9 +308,9 @@ func (r *psRun) evalMember(n *psNode) (any, error) {
 	}
 	switch n.kind {
 	case "static":
-		return r.static(target, n.s, nil, false)
+		return r.static(target, n.s, nil)
 	case "staticcall":
-		return r.static(target, n.s, args, true)
+		return r.static(target, n.s, args)
 	case "membercall":
 		return r.method(target, n.s, args)
 	}
@@ -545,7 +544,7 @@ func stringMethod(s, name string, args []any) (any, error) {
 }
 
 // static evaluates [Type]::Member and [Type]::Method(args).
-func (r *psRun) static(target any, name string, args []any, call bool) (any, error) {
+func (r *psRun) static(target any, name string, args []any) (any, error) {
 	t, ok := target.(psType)
 	if !ok {
 		return nil, &psThrow{msg: "Unable to find type."}
@@ -594,8 +593,6 @@ func (r *psRun) static(target any, name string, args []any, call bool) (any, err
 	if strings.HasPrefix(key, "io.file::") {
 		return r.fileStatic(strings.TrimPrefix(key, "io.file::"), args)
 	}
-	_ = call
-	_ = net.IPv4len
 	return nil, &psThrow{msg: fmt.Sprintf("Unable to find type [%s] member '%s'.", t, name)}
 }
 
