@@ -49,6 +49,7 @@ func runPowerShell(x *execCtx) int {
 // error stream: one <S S="Error"> element per line.
 type cliXMLWriter struct{ buf []byte }
 
+// Write collects p; the stream is written by flush.
 func (w *cliXMLWriter) Write(p []byte) (int, error) {
 	if len(w.buf)+len(p) > psMaxScript {
 		return len(p), nil // keep the stream bounded; the rest is dropped

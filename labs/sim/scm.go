@@ -54,6 +54,7 @@ var winMessages = map[int]string{
 	1078: "The name is already in use as either a service name or a service display name.",
 }
 
+// Error returns the message Windows prints for the code.
 func (e *WinError) Error() string {
 	if m, ok := winMessages[e.Code]; ok {
 		return m
