@@ -40,6 +40,9 @@ var systemFiles = [][2]string{
 	{`C:\LabTools\PsExec64.exe`, "psexec"},
 	{`C:\LabTools\HarnessLabAgent.msi`, "msi:vendorsvc"},
 	{`C:\LabTools\logon-user.clixml`, ""},
+	// The lab marker every lab host carries (provisioned on real VMs); the
+	// harness refuses malicious scenarios on a host without it.
+	{`C:\ProgramData\svcharness\lab.marker`, ""},
 }
 
 var systemDirs = []string{

@@ -94,3 +94,23 @@ func TestClockSkewPerHost(t *testing.T) {
 		t.Errorf("got WS02 clock %q (%v); want the lab clock plus 7m", out, err)
 	}
 }
+
+func TestLabConventionsPresent(t *testing.T) {
+	h := testLab(t, "WS01").Host("WS01")
+	for _, p := range []string{`C:\ProgramData\svcharness\lab.marker`,
+		`C:\LabTools\PsExec.exe`, `C:\LabTools\HarnessLabAgent.msi`,
+		`C:\LabTools\logon-user.clixml`} {
+		out := mustRun(t, h, encodedPS("Test-Path -Path '"+p+"'"), 0)
+		if strings.TrimSpace(out) != "True" {
+			t.Errorf("Test-Path %s: got %q; want True", p, out)
+		}
+	}
+	out := mustRun(t, h, encodedPS(`Test-Path -Path 'HKLM:\SYSTEM\CurrentControlSet\Services\Fax'`), 0)
+	if strings.TrimSpace(out) != "True" {
+		t.Errorf("Test-Path of the Fax key: got %q; want True", out)
+	}
+	v, ok := h.RegistryValue(servicesKey+`\Fax`, "ImagePath")
+	if !ok || v.Str != `%systemroot%\system32\fxssvc.exe` {
+		t.Errorf("got Fax ImagePath %q; want the catalog's convention", v.Str)
+	}
+}
