@@ -20,6 +20,7 @@ type psexecOpts struct {
 	command   string // program and arguments as PsExec passes them on
 	program   string
 	hasTarget bool
+	session   uint32 // -i: the desktop session the child runs in
 }
 
 func parsePsExec(args []string, raw string) (psexecOpts, bool) {
@@ -56,8 +57,11 @@ func parsePsExec(args []string, raw string) (psexecOpts, bool) {
 		case "nobanner":
 			o.nobanner = true
 		case "i":
+			o.session = 1 // the console session of a workstation
 			if i+1 < len(args) && isDigits(args[i+1]) {
 				i++
+				n, _ := strconv.Atoi(args[i])
+				o.session = uint32(n)
 			}
 		case "h", "e", "l", "c", "f", "v", "x", "k":
 		default:
@@ -229,6 +233,7 @@ func (ps *psexecSession) run(s *Service) int {
 		id = identity{user: ps.by.user, sid: ps.by.sid, logonID: ps.by.logonID,
 			integrity: "High"}
 	}
+	id.session = ps.o.session
 	y := &execCtx{ctx: x.ctx, h: t, p: svcProc, stdout: x.stdout, stderr: x.stderr,
 		logon: ps.logon}
 	image, ok := t.resolveImage(`C:\Windows\system32`, ps.o.program, t.env(svcProc))

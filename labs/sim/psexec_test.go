@@ -157,6 +157,20 @@ func TestPsExecOptions(t *testing.T) {
 	}
 }
 
+func TestPsExecInteractiveSession(t *testing.T) {
+	h := testLab(t, "WS01").Host("WS01")
+	mustRun(t, h, `C:\LabTools\PsExec64.exe -accepteula -i 2 -s cmd /c exit 0`, 0)
+	var session string
+	for _, r := range records(h, telemetry.ChannelSysmon, 1) {
+		if strings.HasSuffix(r.Get("ParentImage"), `\PSEXESVC.exe`) {
+			session = r.Get("TerminalSessionId")
+		}
+	}
+	if session != "2" {
+		t.Errorf("got child session %q; want 2 from -i 2", session)
+	}
+}
+
 func TestPsExecDetachedReturnsPID(t *testing.T) {
 	l := testLab(t, "WS01", "WS02")
 	code, _, errs := run(l.Host("WS01"), adminSession,
