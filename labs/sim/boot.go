@@ -2,6 +2,7 @@ package sim
 
 import (
 	"strings"
+	"time"
 )
 
 // systemFiles are the executables every simulated host has, by path and
@@ -103,7 +104,8 @@ func (h *Host) boot() {
 	sys := systemIdentity()
 	h.systemProc = &Process{PID: 4, Image: "System", User: sys.user, SID: sys.sid,
 		LogonID: sys.logonID, Integrity: "System", prog: genericProgram}
-	h.systemProc.GUID = h.processGUID(h.now(), 4)
+	h.systemProc.Start = h.bootTime
+	h.systemProc.GUID = h.processGUID(h.bootTime, 4)
 	wininit := h.bootProc(h.systemProc, `C:\Windows\System32\wininit.exe`, "wininit.exe")
 	h.servicesProc = h.bootProc(wininit, `C:\Windows\System32\services.exe`,
 		`C:\Windows\system32\services.exe`)
@@ -118,12 +120,19 @@ func (h *Host) boot() {
 	h.bootPolicy()
 }
 
+// bootProc starts a process of the boot sequence: a low PID and a start
+// time seconds after boot, as the system processes of a real host have.
 func (h *Host) bootProc(parent *Process, image, cmdline string) *Process {
 	sys := systemIdentity()
-	p := &Process{PID: h.newPID(), Image: image, CommandLine: cmdline,
+	pid := 4 * (100 + h.lab.rng.Uint32N(250))
+	for h.procs[pid] != nil {
+		pid += 4
+	}
+	h.bootClock += time.Duration(200+h.lab.rng.IntN(3000)) * time.Millisecond
+	p := &Process{PID: pid, Image: image, CommandLine: cmdline,
 		CurrentDir: `C:\Windows\system32\`, User: sys.user, SID: sys.sid,
-		LogonID: sys.logonID, Integrity: "System", Parent: parent, Start: h.now(),
-		prog: genericProgram}
+		LogonID: sys.logonID, Integrity: "System", Parent: parent,
+		Start: h.bootTime.Add(h.bootClock), prog: genericProgram}
 	if f := h.file(image); f != nil {
 		p.prog, p.Hashes = h.programOf(f), fileHashes(f.Data)
 	}

@@ -38,6 +38,7 @@ type Host struct {
 	bootSeq     uint16               // boot counter, the high bits of process start keys
 	platformSeq int                  // Defender platform updates so far
 	diskUsed    int64                // bytes in files written since boot
+	bootClock   time.Duration        // boot processes started so far after boot
 	logonTimes  map[uint64]time.Time // logon ID -> logon time, for LogonGuid
 
 	systemProc, servicesProc, lsassProc, sysmonProc, winrmProc *Process
