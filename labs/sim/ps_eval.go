@@ -17,6 +17,7 @@ type psRun struct {
 	vars   map[string]any
 	ok     bool // $?
 	script string
+	depth  int // nested string expansions, bounded by psMaxDepth
 }
 
 // psExit ends the script with a code (exit N).
@@ -307,6 +308,11 @@ func (r *psRun) variable(name string) any {
 
 // expand interpolates $var, ${var}, $(…) and backtick escapes.
 func (r *psRun) expand(s string) (any, error) {
+	r.depth++
+	defer func() { r.depth-- }()
+	if r.depth > psMaxDepth {
+		return nil, fmt.Errorf("strings nested too deep: %w", errPSSyntax)
+	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
