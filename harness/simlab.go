@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -64,9 +63,12 @@ type SimLabConfig struct {
 	Hosts []SimHost // DefaultSimHosts when empty
 	// Dir receives inventory.yaml, the 0600 credentials file and, with TLS,
 	// the CA's PEM. Required.
-	Dir  string
-	User string // DOMAIN\name; LAB\labadmin when empty
-	Auth labs.AuthMethod
+	Dir string
+	// InventoryFile is the inventory's file name in Dir; inventory.yaml when
+	// empty.
+	InventoryFile string
+	User          string // DOMAIN\name; LAB\labadmin when empty
+	Auth          labs.AuthMethod
 	// Listen is the first host's address; port 0 picks free ports, port P
 	// gives P, P+1, …; 127.0.0.1:0 when empty.
 	Listen string
@@ -102,7 +104,7 @@ func StartSimLab(cfg SimLabConfig) (*SimLab, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("start simulated lab: %w", err)
 	}
-	sl := &SimLab{InventoryPath: filepath.Join(cfg.Dir, "inventory.yaml"),
+	sl := &SimLab{InventoryPath: filepath.Join(cfg.Dir, cfg.InventoryFile),
 		CredentialsPath: filepath.Join(cfg.Dir, "lab-admin.cred"),
 		CAPath:          filepath.Join(cfg.Dir, "lab-ca.pem")}
 	if !cfg.TLS {
@@ -118,6 +120,9 @@ func StartSimLab(cfg SimLabConfig) (*SimLab, error) {
 func (cfg *SimLabConfig) defaults() {
 	if len(cfg.Hosts) == 0 {
 		cfg.Hosts = DefaultSimHosts()
+	}
+	if cfg.InventoryFile == "" {
+		cfg.InventoryFile = "inventory.yaml"
 	}
 	if cfg.User == "" {
 		cfg.User = `LAB\labadmin`
@@ -195,8 +200,9 @@ func (sl *SimLab) newCA(cfg SimLabConfig) (*wsman.CA, error) {
 	return ca, nil
 }
 
-// newSimModel builds the host models and provisions each with the lab
-// marker, as a real lab's provisioning does.
+// newSimModel builds the host models. Each boots with the lab marker, as a
+// provisioned lab VM does; a host without it is refused here rather than
+// by every malicious scenario later.
 func newSimModel(cfg SimLabConfig) (*sim.Lab, error) {
 	domain, _, _ := strings.Cut(cfg.User, `\`)
 	lc := sim.LabConfig{Domain: strings.ToUpper(domain), Seed: cfg.Seed, Logger: cfg.Logger}
@@ -208,29 +214,12 @@ func newSimModel(cfg SimLabConfig) (*sim.Lab, error) {
 		return nil, fmt.Errorf("build simulated hosts: %w", err)
 	}
 	for _, h := range lab.Hosts() {
-		if err := provisionMarker(h, cfg.User); err != nil {
-			return nil, err
+		if _, ok := h.ReadFile(emulate.DefaultLabMarker); !ok {
+			return nil, fmt.Errorf("simulated host %s lacks the lab marker %s", h.Name(),
+				emulate.DefaultLabMarker)
 		}
 	}
 	return lab, nil
-}
-
-// provisionMarker writes the lab marker through the host's own command
-// line. TODO(sim-files): the host model has no API to place a file at boot
-// (a HostConfig.Files), so provisioning runs a command, which leaves its
-// process events in the logs before any scenario starts.
-func provisionMarker(h *sim.Host, user string) error {
-	marker := emulate.DefaultLabMarker
-	line := fmt.Sprintf(`mkdir %s & echo svcharness lab host> %s`,
-		marker[:strings.LastIndex(marker, `\`)], marker)
-	var out strings.Builder
-	code := h.RunCommand(context.Background(), sim.Session{User: user,
-		RemoteAddr: "127.0.0.1"}, line, strings.NewReader(""), &out, &out)
-	if _, ok := h.ReadFile(emulate.DefaultLabMarker); !ok {
-		return fmt.Errorf("provision lab marker on %s (exit %d): %s", h.Name(), code,
-			strings.TrimSpace(out.String()))
-	}
-	return nil
 }
 
 // newPassword returns a random password that meets Windows' complexity

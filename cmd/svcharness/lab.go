@@ -2,33 +2,40 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
-	"net/url"
-	"os"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"strings"
 
+	"github.com/svcharness/svcharness/harness"
 	"github.com/svcharness/svcharness/labs"
-	"github.com/svcharness/svcharness/labs/sim"
 	"github.com/svcharness/svcharness/labs/sim/wsman"
 )
 
 const labUsage = `
 Usage: svcharness lab serve [flags]
 
-Start a simulated lab: N simulated Windows hosts, each behind its own WinRM
+Start a simulated lab: simulated Windows hosts, each behind its own WinRM
 endpoint (WS-Management over HTTP or HTTPS, Basic and NTLMv2), and write a lab
 inventory that "svcharness run --lab" and the suites read. A random password is
 generated for the lab account and written to a credentials file with mode
 0600 beside the inventory; it is never printed. With --tls a CA is generated
 and its PEM written beside the inventory for clients to trust.
+
+The default four hosts are the lab the catalog and its default policy are
+written for: WS01 (roles attacker, workstation, psexec-source), SRV01
+(target, server, psexec-target), JUMP01 (jump: the admins' jump host) and
+MGMT01 (mgmt: the deployment server). --hosts 1 to 3 keeps the first ones;
+more than 4 adds workstation and server pairs (WS02, SRV02, ...), so that
+"svcharness run --parallel" can run scenarios on disjoint hosts. Every host
+is declared a lab host and carries the lab marker
+C:\ProgramData\svcharness\lab.marker.
 
 The command prints each host's endpoint and the inventory's path, then serves
 until interrupted (SIGINT or SIGTERM).
@@ -62,18 +69,32 @@ type labServeConfig struct {
 	faults           []wsman.Rule
 }
 
+// labSubcommands are the subcommands of "lab". Each lives in its own file
+// and adds itself here in an init function, as "serve" does.
+var labSubcommands = map[string]func(ctx context.Context, args []string,
+	stdout, stderr io.Writer) error{}
+
+func init() { labSubcommands["serve"] = runLabServe }
+
 func runLab(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	names := slices.Sorted(maps.Keys(labSubcommands))
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprintln(stdout, strings.TrimSpace(labUsage))
 		if len(args) == 0 {
-			return usageErrorf("lab: missing subcommand (serve)")
+			return usageErrorf("lab: missing subcommand (%s)", strings.Join(names, ", "))
 		}
 		return nil
 	}
-	if args[0] != "serve" {
-		return usageErrorf("lab: unknown subcommand %q (want serve)", args[0])
+	sub, ok := labSubcommands[args[0]]
+	if !ok {
+		return usageErrorf("lab: unknown subcommand %q (want %s)", args[0],
+			strings.Join(names, " or "))
 	}
-	cfg, err := parseLabServeArgs(args[1:], stderr)
+	return sub(ctx, args[1:], stdout, stderr)
+}
+
+func runLabServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseLabServeArgs(args, stderr)
 	if err != nil {
 		return err
 	}
@@ -83,7 +104,7 @@ func runLab(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 func parseLabServeArgs(args []string, stderr io.Writer) (*labServeConfig, error) {
 	cfg := &labServeConfig{}
 	fs := newFlagSet("lab serve", labUsage, stderr)
-	fs.IntVar(&cfg.hosts, "hosts", 2, "number of simulated hosts (1-64)")
+	fs.IntVar(&cfg.hosts, "hosts", 4, "number of simulated hosts (1-64)")
 	fs.BoolVar(&cfg.tls, "tls", false, "serve HTTPS with a generated CA")
 	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:0",
 		"address of the first host; port 0 picks free ports, port P gives P, P+1, ...")
@@ -130,36 +151,23 @@ func (cfg *labServeConfig) check(rest []string) error {
 	return nil
 }
 
-// labFiles are the files "lab serve" writes beside the inventory.
-type labFiles struct {
-	dir, inventory, credentials, ca string
-}
-
 func serveLab(ctx context.Context, cfg *labServeConfig, stdout, stderr io.Writer) error {
 	log := newLabLogger(stderr, cfg.verbose)
-	files, err := prepareLabDir(cfg.inventoryOut)
+	abs, err := filepath.Abs(cfg.inventoryOut)
 	if err != nil {
-		return err
+		return fmt.Errorf("lab serve: resolve %s: %w", cfg.inventoryOut, err)
 	}
-	password, err := newPassword()
+	sl, err := harness.StartSimLab(harness.SimLabConfig{
+		Hosts: harness.SimHosts(cfg.hosts), Dir: filepath.Dir(abs),
+		InventoryFile: filepath.Base(abs), User: cfg.user, Auth: labs.AuthMethod(cfg.auth),
+		Listen: cfg.listen, TLS: cfg.tls, RefuseUnencrypted: !cfg.allowUnencrypted,
+		MaxShells: cfg.maxShells, Faults: cfg.faults, Logger: log})
 	if err != nil {
-		return err
+		return &exitError{code: exitUsage, err: fmt.Errorf("lab serve: %w", err)}
 	}
-	cred := labs.Credential{User: cfg.user, Password: password}
-	if err := labs.WriteCredentialFile(files.credentials, cred); err != nil {
-		return fmt.Errorf("lab serve: %w", err)
-	}
+	defer sl.Close()
 
-	servers, inv, err := startLabHosts(cfg, files, cred, log)
-	defer closeServers(servers)
-	if err != nil {
-		return &exitError{code: exitUsage, err: err}
-	}
-	if err := inv.Write(files.inventory); err != nil {
-		return fmt.Errorf("lab serve: %w", err)
-	}
-
-	printLab(stdout, inv, files)
+	printLab(stdout, sl)
 	<-ctx.Done()
 	log.Info("lab stopping")
 	return nil
@@ -173,173 +181,17 @@ func newLabLogger(stderr io.Writer, verbose bool) *slog.Logger {
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 }
 
-func prepareLabDir(inventory string) (labFiles, error) {
-	abs, err := filepath.Abs(inventory)
-	if err != nil {
-		return labFiles{}, fmt.Errorf("lab serve: resolve %s: %w", inventory, err)
-	}
-	dir := filepath.Dir(abs)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return labFiles{}, fmt.Errorf("lab serve: create %s: %w", dir, err)
-	}
-	return labFiles{dir: dir, inventory: abs,
-		credentials: filepath.Join(dir, "lab-admin.cred"),
-		ca:          filepath.Join(dir, "lab-ca.pem")}, nil
-}
-
-// newPassword returns a random password that meets Windows' complexity
-// rules: upper, lower, digit and symbol.
-func newPassword() (string, error) {
-	const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
-	b := make([]byte, 20)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("lab serve: generate password: %w", err)
-	}
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return "Aa1!" + string(b), nil
-}
-
-// startLabHosts builds the simulated lab and one endpoint per host. It
-// returns the servers started so far even on error, for the caller to close.
-func startLabHosts(cfg *labServeConfig, files labFiles, cred labs.Credential,
-	log *slog.Logger) ([]*wsman.Server, *labs.Inventory, error) {
-	hosts, err := newSimHosts(cfg, log)
-	if err != nil {
-		return nil, nil, err
-	}
-	var ca *wsman.CA
-	if cfg.tls {
-		if ca, err = wsman.NewCA("svcharness simulated lab CA"); err != nil {
-			return nil, nil, err
-		}
-		if err := os.WriteFile(files.ca, ca.PEM(), 0o644); err != nil {
-			return nil, nil, fmt.Errorf("write CA: %w", err)
-		}
-	}
-	inv := &labs.Inventory{Version: labs.Version, Name: "svcharness-sim",
-		Credentials: map[string]labs.CredentialRef{
-			"lab-admin": {File: filepath.Base(files.credentials)}}}
-	if cfg.tls {
-		inv.CAFile = filepath.Base(files.ca)
-	}
-	faults := wsman.NewFaults(cfg.faults...)
-	var servers []*wsman.Server
-	for i, h := range hosts {
-		srv, url, err := startEndpoint(cfg, i, h, cred, ca, faults, log)
-		if err != nil {
-			return servers, nil, err
-		}
-		servers = append(servers, srv)
-		inv.Hosts = append(inv.Hosts, inventoryHost(cfg, i, h.name, url))
-	}
-	return servers, inv, nil
-}
-
-// simHost is one simulated host as "lab serve" needs it.
-type simHost struct {
-	name string
-	cmd  sim.Commander
-}
-
-func newSimHosts(cfg *labServeConfig, log *slog.Logger) ([]simHost, error) {
-	domain, _, _ := strings.Cut(cfg.user, `\`)
-	lc := sim.LabConfig{Domain: strings.ToUpper(domain), Logger: log}
-	for i := range cfg.hosts {
-		lc.Hosts = append(lc.Hosts, sim.HostConfig{Name: labHostName(i)})
-	}
-	lab, err := sim.NewLab(lc)
-	if err != nil {
-		return nil, fmt.Errorf("build simulated lab: %w", err)
-	}
-	var hosts []simHost
-	for _, h := range lab.Hosts() {
-		hosts = append(hosts, simHost{name: h.Name(), cmd: h})
-	}
-	return hosts, nil
-}
-
-// labHostName names the first host a workstation and the rest servers, the
-// shape of a PsExec lab: one source, several targets.
-func labHostName(i int) string {
-	if i == 0 {
-		return "WS01"
-	}
-	return fmt.Sprintf("SRV%02d", i)
-}
-
-func startEndpoint(cfg *labServeConfig, i int, h simHost, cred labs.Credential, ca *wsman.CA,
-	faults *wsman.Faults, log *slog.Logger) (*wsman.Server, string, error) {
-	host, port, _ := net.SplitHostPort(cfg.listen)
-	addr := host + ":0"
-	if p, _ := strconv.Atoi(port); p > 0 {
-		addr = net.JoinHostPort(host, strconv.Itoa(p+i))
-	}
-	wc := wsman.Config{Commander: h.cmd, User: cred.User, Password: cred.Password,
-		ComputerName: h.name, AllowUnencrypted: cfg.allowUnencrypted,
-		MaxShellsPerUser: cfg.maxShells, Faults: faults, Logger: log.With("host", h.name)}
-	if ca != nil {
-		names := []string{host, "localhost", strings.ToLower(h.name)}
-		tc, err := ca.ServerTLS(names...)
-		if err != nil {
-			return nil, "", err
-		}
-		wc.TLS = tc
-	}
-	srv, err := wsman.New(wc)
-	if err != nil {
-		return nil, "", err
-	}
-	endpoint, err := srv.Start(addr)
-	if err != nil {
-		return nil, "", fmt.Errorf("start endpoint of %s: %w", h.name, err)
-	}
-	return srv, reachableURL(endpoint), nil
-}
-
-// reachableURL replaces an unspecified listen address (0.0.0.0, ::) in an
-// endpoint URL with loopback, so the inventory names an address clients can
-// dial.
-func reachableURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return raw
-	}
-	if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsUnspecified() {
-		u.Host = net.JoinHostPort("127.0.0.1", u.Port())
-	}
-	return u.String()
-}
-
-func inventoryHost(cfg *labServeConfig, i int, name, url string) labs.Host {
-	roles := []string{"workstation", "psexec-source"}
-	if i > 0 {
-		roles = []string{"server", "psexec-target"}
-	}
-	return labs.Host{Name: name, Roles: roles, Endpoint: url, Auth: labs.AuthMethod(cfg.auth),
-		Credentials: "lab-admin", Lab: true,
-		Sensors: []labs.Sensor{labs.SensorSysmon, labs.SensorSecurity4624,
-			labs.SensorSecurity4688, labs.SensorSecurity4697, labs.SensorSecurity5145,
-			labs.SensorSystem7045, labs.SensorSystem7036, labs.SensorSystem7040}}
-}
-
-func closeServers(servers []*wsman.Server) {
-	for _, s := range servers {
-		_ = s.Close()
-	}
-}
-
 // printLab tells the user where the hosts are. The password stays in the
 // credentials file.
-func printLab(w io.Writer, inv *labs.Inventory, files labFiles) {
-	for _, h := range inv.Hosts {
-		fmt.Fprintf(w, "%-8s %s (%s)\n", h.Name, h.Endpoint, h.Auth)
+func printLab(w io.Writer, sl *harness.SimLab) {
+	for _, h := range sl.Inventory.Hosts {
+		fmt.Fprintf(w, "%-8s %s (%s) roles: %s\n", h.Name, h.Endpoint, h.Auth,
+			strings.Join(h.Roles, ", "))
 	}
-	fmt.Fprintf(w, "credentials: %s (mode 0600)\n", files.credentials)
-	if inv.CAFile != "" {
-		fmt.Fprintf(w, "ca: %s\n", files.ca)
+	fmt.Fprintf(w, "credentials: %s (mode 0600)\n", sl.CredentialsPath)
+	if sl.CAPath != "" {
+		fmt.Fprintf(w, "ca: %s\n", sl.CAPath)
 	}
-	fmt.Fprintf(w, "inventory: %s\n", files.inventory)
+	fmt.Fprintf(w, "inventory: %s\n", sl.InventoryPath)
 	fmt.Fprintln(w, "serving; press Ctrl-C to stop")
 }

@@ -67,7 +67,7 @@ func TestLabServe(t *testing.T) {
 		name string
 		args []string
 	}{
-		{"http ntlm", []string{"--hosts", "2"}},
+		{"http ntlm", nil},
 		{"https basic", []string{"--hosts", "1", "--tls", "--auth", "basic"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -85,6 +85,9 @@ func TestLabServe(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkLabHosts(t, inv)
+			if tc.args == nil {
+				checkDefaultLab(t, inv)
+			}
 			checkSecretsStayPut(t, inv, stdout.String()+stderr.String())
 
 			cancel()
@@ -118,10 +121,31 @@ func checkLabHosts(t *testing.T, inv *labs.Inventory) {
 			t.Errorf("%s: sc.exe query of a missing service got (%d, %v); want (1060, nil)",
 				h.Name, code, err)
 		}
+		out, _, code, err = c.RunPSWithContext(ctx,
+			`Test-Path -Path 'C:\ProgramData\svcharness\lab.marker'`)
+		if err != nil || code != 0 || strings.TrimSpace(out) != "True" {
+			t.Errorf("%s: lab marker: got (%q, %d, %v); want True", h.Name, out, code, err)
+		}
 		out, _, code, err = c.RunPSWithContext(ctx, "Get-Service -Name Spooler")
 		if err != nil || code != 0 || !strings.Contains(out, "Print Spooler") {
 			t.Errorf("%s: Get-Service got (%q, %d, %v); want the Print Spooler row", h.Name,
 				out, code, err)
+		}
+	}
+}
+
+// checkDefaultLab asserts the default lab is the one the catalog and its
+// policy are written for: names, roles and the lab flag.
+func checkDefaultLab(t *testing.T, inv *labs.Inventory) {
+	t.Helper()
+	want := map[string]string{"WS01": "attacker,workstation,psexec-source",
+		"SRV01": "target,server,psexec-target", "JUMP01": "jump", "MGMT01": "mgmt"}
+	if len(inv.Hosts) != len(want) {
+		t.Fatalf("got %d hosts; want %d", len(inv.Hosts), len(want))
+	}
+	for _, h := range inv.Hosts {
+		if got := strings.Join(h.Roles, ","); got != want[h.Name] || !h.Lab {
+			t.Errorf("%s: got roles %q, lab %v; want %q, true", h.Name, got, h.Lab, want[h.Name])
 		}
 	}
 }
@@ -189,7 +213,7 @@ func TestLabServeUsage(t *testing.T) {
 		want string
 	}{
 		{[]string{"lab"}, "missing subcommand"},
-		{[]string{"lab", "check"}, `unknown subcommand "check"`},
+		{[]string{"lab", "frobnicate"}, `unknown subcommand "frobnicate"`},
 		{[]string{"lab", "serve", "--hosts", "0"}, "--hosts 0"},
 		{[]string{"lab", "serve", "--auth", "kerberos"}, `--auth "kerberos"`},
 		{[]string{"lab", "serve", "--fault", "receive:explode"}, "unknown fault kind"},
@@ -201,20 +225,6 @@ func TestLabServeUsage(t *testing.T) {
 		if code != exitUsage || !strings.Contains(errb.String(), tc.want) {
 			t.Errorf("%q: got exit %d, stderr %q; want %d and %q", tc.args, code,
 				errb.String(), exitUsage, tc.want)
-		}
-	}
-}
-
-func TestReachableURL(t *testing.T) {
-	cases := map[string]string{
-		"http://0.0.0.0:5985/wsman":    "http://127.0.0.1:5985/wsman",
-		"https://[::]:5986/wsman":      "https://127.0.0.1:5986/wsman",
-		"http://127.0.0.1:40001/wsman": "http://127.0.0.1:40001/wsman",
-		"https://10.0.0.5:5986/wsman":  "https://10.0.0.5:5986/wsman",
-	}
-	for in, want := range cases {
-		if got := reachableURL(in); got != want {
-			t.Errorf("reachableURL(%q): got %q; want %q", in, got, want)
 		}
 	}
 }
