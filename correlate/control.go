@@ -20,7 +20,13 @@ func (e *Engine) serviceCommand(h *hostState, p *proc, evid Evidence, cmd servic
 		target = e.remoteHost(cmd.host, evid)
 	}
 	t := evid.Time
-	inc := e.lookup(target, t, cmd.service, "", "")
+	var inc *incident
+	switch {
+	case cmd.verb == "create":
+		inc = e.registered(target, cmd.service, "", "", registration{t: t})
+	default:
+		inc = e.lookup(target, t, cmd.service, "", "")
+	}
 	if inc == nil {
 		if !cmd.control() {
 			return // stop or delete of a service we are not following
@@ -79,6 +85,9 @@ func (e *Engine) applyCommand(h *hostState, inc *incident, evid Evidence, cmd se
 		e.note(inc, evid, ServiceControlCommand, what)
 		e.applyStart(inc, t, evid, "start requested")
 	case "stop", "delete":
+		if cmd.verb == "delete" {
+			inc.markDeleted(t)
+		}
 		e.applyStop(inc, t, evid)
 	}
 }

@@ -36,6 +36,17 @@ type incident struct {
 	sha256, signer       string
 	commandKinds         signalSet // T1543.003 vs T1569.002 evidence from commands
 
+	// A service name is re-created per session (PsExec's PSEXESVC) or per
+	// command (smbexec): each creation is an incident of its own, told apart
+	// by these (see registration).
+	installs  uint8     // install events seen: installed7045, installed4697
+	installAt time.Time // time of the first 7045 or 4697
+	logonID   uint64    // 4697 SubjectLogonId
+	deletedAt time.Time // key deleted or sc delete issued
+	prevSame  *incident // the open incident this name had before this one
+	others    []origin  // sources seen besides sourceHost/sourceIP
+	hashes    []string  // SHA-256 of every binary its processes ran
+
 	suspicious bool // counted towards install bursts
 	oneLiner   bool // the binary is a shell one-liner: scored higher
 	inBurst    bool
@@ -106,11 +117,13 @@ func (h *hostState) setImage(inc *incident, path string) {
 	h.index(h.byImage, normPath(path), inc)
 }
 
+// index maps k to inc unless an open, newer incident already holds it: a
+// name or path names its newest service.
 func (h *hostState) index(m map[string]*incident, k string, inc *incident) {
 	if k == "" {
 		return
 	}
-	if cur, ok := m[k]; !ok || cur.closed {
+	if cur, ok := m[k]; !ok || cur.closed || cur.seq < inc.seq {
 		m[k] = inc
 	}
 }

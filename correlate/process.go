@@ -426,7 +426,7 @@ func (e *Engine) onPipe(h *hostState, ev *telemetry.Event, evid Evidence) {
 	if !ok {
 		return
 	}
-	inc := e.lookup(h, evid.Time, svc, "", "")
+	inc := e.bySource(h, evid.Time, svc, client)
 	if inc == nil {
 		inc = e.openIncident(h, evid.Time)
 		h.setNames(inc, svc, "")

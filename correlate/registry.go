@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"strings"
+	"time"
 
 	"github.com/svcharness/svcharness/telemetry"
 )
@@ -33,7 +34,16 @@ func (e *Engine) onRegistry(h *hostState, ev *telemetry.Event, evid Evidence) {
 
 func (e *Engine) serviceDeleted(h *hostState, service string, evid Evidence) {
 	if inc := e.lookup(h, evid.Time, service, "", ""); inc != nil {
+		inc.markDeleted(evid.Time)
 		e.applyStop(inc, evid.Time, evid)
+	}
+}
+
+// markDeleted records the service's deletion: a later creation of its name
+// is another incident.
+func (inc *incident) markDeleted(t time.Time) {
+	if inc.deletedAt.IsZero() || t.Before(inc.deletedAt) {
+		inc.deletedAt = t
 	}
 }
 
@@ -43,8 +53,10 @@ func (e *Engine) serviceDeleted(h *hostState, service string, evid Evidence) {
 // change (image_path_changed).
 func (e *Engine) imageWritten(h *hostState, r telemetry.RegistryEvent, evid Evidence, scm bool) {
 	inc := e.lookup(h, evid.Time, r.Service, "", "")
-	if inc == nil {
+	if inc == nil || (!inc.deletedAt.IsZero() && evid.Time.After(inc.deletedAt)) {
+		prev := inc
 		inc = e.openIncident(h, evid.Time)
+		inc.prevSame = prev
 	}
 	h.setNames(inc, r.Service, "")
 	value := strings.ReplaceAll(r.Details, "%%", "%")

@@ -20,10 +20,12 @@ func (e *Engine) onInstall(h *hostState, ev *telemetry.Event, evid Evidence) {
 	if ev.EventID == 4697 {
 		key, display = si.ServiceName, ""
 	}
-	inc := e.lookup(h, t, key, display, si.ImagePath)
-	if inc == nil {
-		inc = e.openIncident(h, t)
+	reg := registration{t: t, eventID: ev.EventID}
+	if ev.EventID == 4697 {
+		reg.logonID = si.SubjectLogonID
 	}
+	inc := e.registered(h, key, display, si.ImagePath, reg)
+	recordInstall(inc, reg)
 	h.setNames(inc, key, display)
 	h.setImage(inc, si.ImagePath)
 	if inc.installed.IsZero() || t.Before(inc.installed) {
@@ -39,7 +41,7 @@ func (e *Engine) onInstall(h *hostState, ev *telemetry.Event, evid Evidence) {
 	e.installOrigin(h, inc, ev, si)
 	e.scmClient(h, inc, t)
 	e.joinLater(h, inc)
-	e.trackBurst(h, inc, evid, originOf(ev, si))
+	e.trackBurst(h, inc, evid, burstOrigin(inc, si))
 }
 
 func installSource(id uint32) string {
@@ -83,7 +85,7 @@ func (e *Engine) installOrigin(h *hostState, inc *incident, ev *telemetry.Event,
 		return
 	}
 	if l, ok := h.logons[si.SubjectLogonID]; ok {
-		e.remote(inc, l)
+		e.remote(h, inc, l)
 		return
 	}
 	if w := h.awaiting[si.SubjectLogonID]; len(w) < 64 && len(h.awaiting) < defaultMaxPendingPerHost {
@@ -110,12 +112,20 @@ func (e *Engine) scmClient(h *hostState, inc *incident, t time.Time) {
 		firstOf(s.user, "an unknown user")+" "+roundDur(t.Sub(s.at)).String()+" before the install")
 }
 
-// originOf names who installed a service, for install bursts.
-func originOf(ev *telemetry.Event, si telemetry.ServiceInstall) string {
-	if si.SubjectLogonID != 0 {
-		return "logon:" + strconv.FormatUint(si.SubjectLogonID, 16)
+// burstOrigin names who installed a service, for install bursts: the remote
+// source host (or address) and the account. Not the logon: every remote
+// sc.exe or SCM RPC session logs on anew, so one operator's burst spans many
+// logons.
+func burstOrigin(inc *incident, si telemetry.ServiceInstall) string {
+	who := firstOf(si.SubjectUserSID, strings.ToLower(si.SubjectUser))
+	r := inc.root()
+	switch {
+	case r.sourceHost != "":
+		return "host " + telemetry.CanonicalHost(r.sourceHost) + ", account " + who
+	case r.sourceIP != "":
+		return "address " + r.sourceIP + ", account " + who
 	}
-	return "sid:" + si.SubjectUserSID
+	return "account " + who
 }
 
 // classify raises nonstandard_binary and psexec_family from a service's
@@ -146,8 +156,14 @@ func (e *Engine) joinLater(h *hostState, inc *incident) {
 	for _, n := range []string{inc.keyName, inc.displayName} {
 		e.lbuf = appendLower(e.lbuf[:0], n)
 		if st := h.states[string(e.lbuf)]; n != "" && st != nil {
-			e.applyStart(inc, st.started, st.startEv, "started")
-			e.applyStop(inc, st.stopped, st.stopEv)
+			// Only what follows the install: a re-created name's earlier
+			// session started and stopped before it.
+			if e.ownState(inc, st.started) {
+				e.applyStart(inc, st.started, st.startEv, "started")
+			}
+			if e.ownState(inc, st.stopped) {
+				e.applyStop(inc, st.stopped, st.stopEv)
+			}
 		}
 	}
 	if h.nPending == 0 {
@@ -170,6 +186,12 @@ func (e *Engine) joinLater(h *hostState, inc *incident) {
 			h.pending[key] = keep
 		}
 	}
+}
+
+// ownState reports whether a start or stop recorded before the install
+// arrived can be the installed service's own.
+func (e *Engine) ownState(inc *incident, t time.Time) bool {
+	return !t.IsZero() && (inc.installed.IsZero() || !t.Before(inc.installed.Add(-clockSkew)))
 }
 
 // pendingKeys lists the pending-children keys a service binary can match: the
@@ -354,7 +376,7 @@ func (e *Engine) onLogon(h *hostState, ev *telemetry.Event, evid Evidence) {
 	h.logons[l.TargetLogonID] = lg
 	for _, inc := range h.awaiting[l.TargetLogonID] {
 		if !inc.closed {
-			e.remote(inc, lg)
+			e.remote(h, inc, lg)
 		}
 	}
 	delete(h.awaiting, l.TargetLogonID)
@@ -378,9 +400,8 @@ func (e *Engine) learnName(l *logon) {
 }
 
 // remote raises remote_origin from a network logon.
-func (e *Engine) remote(inc *incident, l logon) {
-	inc.sourceIP = firstOf(inc.sourceIP, l.ip)
-	inc.sourceHost = firstOf(inc.sourceHost, l.station)
+func (e *Engine) remote(h *hostState, inc *incident, l logon) {
+	e.addOrigin(h, inc, l.station, l.ip)
 	from := firstOf(l.station, l.ip, "an unknown host")
 	if l.ip != "" && l.station != "" {
 		from = l.station + " (" + l.ip + ")"
@@ -403,7 +424,7 @@ func (e *Engine) onShare(h *hostState, ev *telemetry.Event, evid Evidence) {
 		return
 	}
 	if svc, client, ok := pipeService(sa.RelativeTargetName); ok {
-		if inc := e.lookup(h, evid.Time, svc, "", ""); inc != nil {
+		if inc := e.bySource(h, evid.Time, svc, client); inc != nil {
 			e.note(inc, evid, PsexecFamily, "PsExec-style pipe "+quote(sa.RelativeTargetName)+
 				" opened over "+sa.ShareName)
 			e.setSource(h, inc, client, sa.IPAddress)
@@ -412,7 +433,8 @@ func (e *Engine) onShare(h *hostState, ev *telemetry.Event, evid Evidence) {
 	}
 	file := strings.ToLower(baseName(strings.ReplaceAll(sa.RelativeTargetName, "/", `\`)))
 	for _, inc := range h.byBinary[file] {
-		if !inc.closed {
+		// A copy from another source belongs to that source's next session.
+		if !inc.closed && !inc.root().clashes(origin{ip: sa.IPAddress}) {
 			e.note(inc, evid, noSignal, "binary written through share "+sa.ShareName)
 			e.setSource(h, inc, "", sa.IPAddress)
 		}
@@ -422,15 +444,7 @@ func (e *Engine) onShare(h *hostState, ev *telemetry.Event, evid Evidence) {
 // setSource records a remote client host or address seen in pipe names or
 // share access, ignoring the host itself.
 func (e *Engine) setSource(h *hostState, inc *incident, host, ip string) {
-	r := inc.root()
-	if host != "" && telemetry.CanonicalHost(host) != h.key && r.sourceHost == "" {
-		r.sourceHost = host
-		inc.sourceHost = host
-	}
-	if ip != "" && r.sourceIP == "" && ip != "127.0.0.1" && ip != "::1" {
-		r.sourceIP = ip
-		inc.sourceIP = ip
-	}
+	e.addOrigin(h, inc, host, ip)
 }
 
 // trackBurst counts a suspicious install towards its origin's burst and

@@ -26,6 +26,11 @@ func (e *Engine) suppression(inc *incident) (string, []string) {
 		if !a.Match.matches(e.pol, subj) {
 			continue
 		}
+		if o, ok := uncovered(inc, func(s subject) bool { return a.Match.matches(e.pol, s) }); ok {
+			reasons = append(reasons, fmt.Sprintf("approval %s matches but does not cover "+
+				"evidence from %s, so it does not suppress", a.ID, o))
+			continue
+		}
 		if !a.Expires.IsZero() && now.After(a.Expires) {
 			reasons = append(reasons, fmt.Sprintf("approval %s expired on %s and no longer suppresses",
 				a.ID, a.Expires.Format("2006-01-02")))
@@ -97,6 +102,12 @@ func (e *Engine) remoteApproved(inc *incident) (id, why string) {
 	default:
 		return "", ""
 	}
+	if o, ok := uncovered(inc, func(s subject) bool {
+		return e.pol.isRemoteExecutionHost(s.sourceHost) || e.pol.isRemoteExecutionHost(s.sourceIP)
+	}); ok {
+		return "", fmt.Sprintf("source %s is an approved remote-execution host but evidence "+
+			"also came from %s, which is not", host, o)
+	}
 	if sig, ok := blocking(inc.signals, blocksRemoteHost); ok {
 		return "", fmt.Sprintf("source %s is an approved remote-execution host but %s keeps the alert open",
 			host, sig)
@@ -112,4 +123,18 @@ func blocking(s signalSet, sigs []Signal) (Signal, bool) {
 		}
 	}
 	return 0, false
+}
+
+// uncovered returns the first of the incident's other origins (sources that
+// contradict its first one) for which covers fails: an approval granted to
+// one source cannot speak for evidence from another.
+func uncovered(inc *incident, covers func(subject) bool) (origin, bool) {
+	for _, o := range inc.others {
+		s := inc.subject()
+		s.sourceHost, s.sourceIP = o.host, o.ip
+		if !covers(s) {
+			return o, true
+		}
+	}
+	return origin{}, false
 }

@@ -1,0 +1,182 @@
+package correlate
+
+import (
+	"strings"
+	"time"
+
+	"github.com/svcharness/svcharness/telemetry"
+)
+
+// Install events an incident has seen, as bits of incident.installs.
+const (
+	installed7045 uint8 = 1 << iota
+	installed4697
+)
+
+func installBit(eventID uint32) uint8 {
+	if eventID == 4697 {
+		return installed4697
+	}
+	return installed7045
+}
+
+// maxSameName bounds the walk over the open incidents of one service name.
+const maxSameName = 16
+
+// registration is a new creation of a service as one event records it.
+type registration struct {
+	t       time.Time
+	eventID uint32 // 7045 or 4697; 0 for a create command
+	logonID uint64 // 4697 SubjectLogonId
+}
+
+// registered finds the open incident a creation of a service belongs to, or
+// opens one. A service cannot be created twice without being deleted in
+// between, so a name that is created again is a new incident: PsExec
+// re-creates PSEXESVC for every session and smbexec its service for every
+// command, and an approved session must not absorb an attacker's. The 7045
+// and 4697 of one CreateService pair up by time and logon.
+func (e *Engine) registered(h *hostState, key, display, path string,
+	reg registration) *incident {
+	newest := e.lookup(h, reg.t, key, display, path)
+	c := newest
+	for i := 0; c != nil && i < maxSameName; i++ {
+		if !c.closed && e.sameCreation(c, reg) {
+			return c
+		}
+		if c.prevSame != nil && c.prevSame.closed {
+			c.prevSame = nil // keep no chain of closed incidents alive
+		}
+		c = c.prevSame
+	}
+	inc := e.openIncident(h, reg.t)
+	inc.prevSame = newest
+	return inc
+}
+
+// sameCreation reports whether a creation event belongs to inc.
+func (e *Engine) sameCreation(inc *incident, reg registration) bool {
+	if !inc.deletedAt.IsZero() && reg.t.After(inc.deletedAt) {
+		return false // re-created after a delete
+	}
+	if reg.eventID == 0 { // a create command
+		if inc.commandKinds.has(ServiceInstalled) {
+			return false
+		}
+		return inc.installs == 0 || within(inc.installAt, reg.t, svcctlWindow)
+	}
+	if inc.installs&installBit(reg.eventID) != 0 {
+		return false // a second 7045 (or 4697): created again
+	}
+	if reg.logonID != 0 && inc.logonID != 0 && reg.logonID != inc.logonID {
+		return false
+	}
+	if inc.installs != 0 {
+		return within(inc.installAt, reg.t, clockSkew)
+	}
+	return inc.installed.IsZero() || within(inc.installed, reg.t, svcctlWindow)
+}
+
+// recordInstall marks the install event on inc.
+func recordInstall(inc *incident, reg registration) {
+	if inc.installs == 0 || reg.t.Before(inc.installAt) {
+		inc.installAt = reg.t
+	}
+	inc.installs |= installBit(reg.eventID)
+	if reg.logonID != 0 && inc.logonID == 0 {
+		inc.logonID = reg.logonID
+	}
+}
+
+// origin is a remote source of an incident's evidence.
+type origin struct {
+	host, ip string
+}
+
+func (o origin) String() string {
+	switch {
+	case o.host != "" && o.ip != "":
+		return o.host + " (" + o.ip + ")"
+	case o.host != "":
+		return o.host
+	}
+	return o.ip
+}
+
+// maxOthers bounds the extra origins an incident remembers.
+const maxOthers = 8
+
+// addOrigin records where evidence of inc came from. The first source fills
+// the incident's sourceHost and sourceIP; a source that contradicts them (a
+// different host or address) is kept apart, since an approval for the first
+// says nothing about it (see suppression).
+func (e *Engine) addOrigin(h *hostState, inc *incident, host, ip string) {
+	if host != "" && telemetry.CanonicalHost(host) == h.key {
+		host = ""
+	}
+	if ip == "-" || ip == "127.0.0.1" || ip == "::1" {
+		ip = ""
+	}
+	if host == "" && ip != "" {
+		host = e.ipNames[ip]
+	}
+	if host == "" && ip == "" {
+		return
+	}
+	r := inc.root()
+	o := origin{host: host, ip: ip}
+	if r.clashes(o) {
+		r.addOther(o)
+		return
+	}
+	for _, x := range []*incident{r, inc} {
+		x.sourceHost = firstOf(x.sourceHost, strings.Clone(host))
+		x.sourceIP = firstOf(x.sourceIP, strings.Clone(ip))
+	}
+}
+
+// clashes reports whether o names another host than the incident's source.
+func (inc *incident) clashes(o origin) bool {
+	if o.host != "" && inc.sourceHost != "" &&
+		telemetry.CanonicalHost(o.host) != telemetry.CanonicalHost(inc.sourceHost) {
+		return true
+	}
+	return o.ip != "" && inc.sourceIP != "" && o.ip != inc.sourceIP
+}
+
+func (inc *incident) addOther(o origin) {
+	for _, x := range inc.others {
+		if !x.clashesWith(o) {
+			return
+		}
+	}
+	if len(inc.others) < maxOthers {
+		o.host, o.ip = strings.Clone(o.host), strings.Clone(o.ip)
+		inc.others = append(inc.others, o)
+	}
+}
+
+func (o origin) clashesWith(p origin) bool {
+	if o.host != "" && p.host != "" {
+		return telemetry.CanonicalHost(o.host) != telemetry.CanonicalHost(p.host)
+	}
+	return o.ip != p.ip
+}
+
+// bySource returns the open incident of a service whose source is client
+// (a PsExec pipe names its client host), else the newest one.
+func (e *Engine) bySource(h *hostState, t time.Time, service, client string) *incident {
+	newest := e.lookup(h, t, service, "", "")
+	if client == "" {
+		return newest
+	}
+	want := telemetry.CanonicalHost(client)
+	c := newest
+	for i := 0; c != nil && i < maxSameName; i++ {
+		if !c.closed && telemetry.CanonicalHost(c.sourceHost) == want {
+			return c
+		}
+		c = c.prevSame
+	}
+	return newest
+}
