@@ -168,7 +168,7 @@ func (h *Harness) RunScenario(ctx context.Context, s *scenarios.Scenario) *Outco
 		return h.finish(o, skip(o.Result, "not run: "+err.Error()))
 	}
 	defer h.release(hosts)
-	o.Result.Hosts = hosts
+	o.Result.Hosts, o.Result.Started = hosts, time.Now().UTC()
 	if missing := h.undeclaredSensors(s, hosts); len(missing) > 0 {
 		o.Result.MissingSensors = missing
 		return h.finish(o, skip(o.Result, "the target does not record "+
