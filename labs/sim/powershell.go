@@ -234,7 +234,7 @@ func (l *psLexer) next() error {
 	case c == '-' && unicode.IsLetter(rune(n)) && l.space:
 		l.run('p', l.i+1, func(b byte) bool { return isWordByte(b) && b != '.' })
 	case c >= '0' && c <= '9' && (l.space || len(l.toks) == 0 ||
-		l.toks[len(l.toks)-1].kind == 'o'):
+		l.toks[len(l.toks)-1].kind == 'o' || l.toks[len(l.toks)-1].kind == 't'):
 		l.run('n', l.i, isWordByte)
 	case l.isPunct(c, n):
 		l.punct(c, n)
@@ -271,8 +271,19 @@ func (l *psLexer) sigil(c, n byte) {
 	l.i += size
 }
 
+// typeLiteral lexes [Name], [Name[]] and [Generic[Name]].
 func (l *psLexer) typeLiteral() error {
-	end := strings.IndexByte(l.src[l.i:], ']')
+	end, depth := -1, 0
+	for j := l.i; j < len(l.src) && end < 0; j++ {
+		switch l.src[j] {
+		case '[':
+			depth++
+		case ']':
+			if depth--; depth == 0 {
+				end = j - l.i
+			}
+		}
+	}
 	if end < 0 {
 		return fmt.Errorf("missing ']': %w", errPSSyntax)
 	}
@@ -888,13 +899,36 @@ func (p *psParser) primary() (*psNode, error) {
 	case 'v':
 		return &psNode{kind: "var", s: t.s}, nil
 	case 't':
-		return &psNode{kind: "type", s: t.s}, nil
+		return p.typeOrCast(t)
 	case 'w':
 		return &psNode{kind: "str", s: t.s}, nil
 	case 'o':
 		return p.grouping(t)
 	}
 	return nil, fmt.Errorf("unexpected token %q at %d: %w", t.s, t.pos, errPSSyntax)
+}
+
+// typeOrCast parses a type literal, or a cast when a value follows it:
+// [int]'5', [DateTime] $s, [void](…). The cast binds to the value with its
+// member accesses, as PowerShell's unary cast does.
+func (p *psParser) typeOrCast(t psTok) (*psNode, error) {
+	typ := &psNode{kind: "type", s: t.s, pos: t.pos}
+	n := p.peek()
+	switch {
+	case n.kind == 'n' || n.kind == 's' || n.kind == 'e' || n.kind == 'v' || n.kind == 't':
+	case n.kind == 'o' && (n.s == "(" || n.s == "$(" || n.s == "@(" || n.s == "@{"):
+	case n.kind == 'p' && isDigits(n.s): // [int]-5
+		p.next()
+		return &psNode{kind: "cast", s: t.s, pos: t.pos,
+			kids: []*psNode{{kind: "num", s: "-" + n.s}}}, nil
+	default:
+		return typ, nil
+	}
+	v, err := p.postfix()
+	if err != nil {
+		return nil, err
+	}
+	return &psNode{kind: "cast", s: t.s, pos: t.pos, kids: []*psNode{v}}, nil
 }
 
 func (p *psParser) grouping(t psTok) (*psNode, error) {

@@ -226,6 +226,12 @@ func (r *psRun) eval(n *psNode) (any, error) {
 		return r.variable(n.s), nil
 	case "type":
 		return psType(n.s), nil
+	case "cast":
+		v, err := r.eval(n.kids[0])
+		if err != nil {
+			return nil, err
+		}
+		return psCast(n.s, v)
 	case "array":
 		return r.evalList(n.kids)
 	case "paren", "pipeline", "subexpr":
@@ -676,12 +682,7 @@ func psToTime(v any) (time.Time, bool) {
 	case time.Time:
 		return t, true
 	case string:
-		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05",
-			"2006-01-02 15:04:05", "1/2/2006 3:04:05 PM", "2006-01-02", "1/2/2006"} {
-			if tt, err := time.Parse(layout, t); err == nil {
-				return tt.UTC(), true
-			}
-		}
+		return psParseDate(t)
 	}
 	return time.Time{}, false
 }

@@ -334,6 +334,18 @@ func (r *psRun) memberOf(v any, name string) (any, error) {
 			return t.UnixNano()/100 + 621355968000000000, nil
 		case "year":
 			return int64(t.Year()), nil
+		case "month":
+			return int64(t.Month()), nil
+		case "day":
+			return int64(t.Day()), nil
+		case "hour":
+			return int64(t.Hour()), nil
+		case "minute":
+			return int64(t.Minute()), nil
+		case "second":
+			return int64(t.Second()), nil
+		case "millisecond":
+			return int64(t.Nanosecond() / 1e6), nil
 		case "kind":
 			return "Utc", nil
 		}
