@@ -23,7 +23,8 @@ func (e *Engine) serviceCommand(h *hostState, p *proc, evid Evidence, cmd servic
 	var inc *incident
 	switch {
 	case cmd.verb == "create":
-		inc = e.registered(target, cmd.service, "", "", registration{t: t})
+		inc = e.registered(target, cmd.service, "", "", registration{t: t, path: cmd.binPath,
+			remote: target != h})
 	default:
 		inc = e.lookup(target, t, cmd.service, "", "")
 	}
@@ -71,6 +72,9 @@ func (e *Engine) applyCommand(h *hostState, inc *incident, evid Evidence, cmd se
 		if inc.installed.IsZero() {
 			inc.installed = t
 		}
+		if inc.createdCmd.IsZero() {
+			inc.createdCmd = t
+		}
 		inc.commandKinds.add(ServiceInstalled)
 		e.note(inc, evid, ServiceControlCommand, what)
 		e.commandImage(h, inc, evid, cmd, false)
@@ -85,8 +89,8 @@ func (e *Engine) applyCommand(h *hostState, inc *incident, evid Evidence, cmd se
 		e.note(inc, evid, ServiceControlCommand, what)
 		e.applyStart(inc, t, evid, "start requested")
 	case "stop", "delete":
-		if cmd.verb == "delete" {
-			inc.markDeleted(t)
+		if cmd.verb == "delete" && telemetry.CanonicalHost(evid.Host) == h.key {
+			inc.markDeleted(t) // not from sc.exe \\host: another host's clock
 		}
 		e.applyStop(inc, t, evid)
 	}

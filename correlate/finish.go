@@ -177,7 +177,7 @@ func (e *Engine) buildAlert(inc *incident) Alert {
 		EvidenceDropped: inc.dropped,
 	}
 	if inc.isBurst {
-		a.Service = fmt.Sprintf("burst of %d services", len(inc.members))
+		a.Service = burstLabel(inc)
 		a.DisplayName = ""
 	}
 	a.ID = alertID(inc.hostKey, a.Service, a.FirstSeen)
@@ -191,6 +191,20 @@ func (e *Engine) buildAlert(inc *incident) Alert {
 		a.Reasons = append(a.Reasons, reasons...)
 	}
 	return a
+}
+
+// burstLabel names a burst alert: "burst of 6 services", or for one name
+// re-created per command "burst of 6 installs of 1 service".
+func burstLabel(inc *incident) string {
+	if inc.burstInstalls == len(inc.members) {
+		return fmt.Sprintf("burst of %d services", len(inc.members))
+	}
+	plural := "s"
+	if len(inc.members) == 1 {
+		plural = ""
+	}
+	return fmt.Sprintf("burst of %d installs of %d service%s", inc.burstInstalls,
+		len(inc.members), plural)
 }
 
 func redactAll(s []string) []string {

@@ -39,21 +39,23 @@ type incident struct {
 	// A service name is re-created per session (PsExec's PSEXESVC) or per
 	// command (smbexec): each creation is an incident of its own, told apart
 	// by these (see registration).
-	installs  uint8     // install events seen: installed7045, installed4697
-	installAt time.Time // time of the first 7045 or 4697
-	logonID   uint64    // 4697 SubjectLogonId
-	deletedAt time.Time // key deleted or sc delete issued
-	prevSame  *incident // the open incident this name had before this one
-	others    []origin  // sources seen besides sourceHost/sourceIP
-	hashes    []string  // SHA-256 of every binary its processes ran
+	installs   uint8     // install events seen: installed7045, installed4697
+	installAt  time.Time // time of the first 7045 or 4697
+	logonID    uint64    // 4697 SubjectLogonId
+	deletedAt  time.Time // key deleted or sc delete issued
+	createdCmd time.Time // first create command (issuing host's clock)
+	prevSame   *incident // the open incident this name had before this one
+	others     []origin  // sources seen besides sourceHost/sourceIP
+	hashes     []string  // SHA-256 of every binary its processes ran
 
-	suspicious bool // counted towards install bursts
-	oneLiner   bool // the binary is a shell one-liner: scored higher
-	inBurst    bool
-	burst      *incident // the burst incident this one was merged into
-	members    []string  // burst: the services, in order
-	isBurst    bool
-	closed     bool
+	suspicious    bool // counted towards install bursts
+	oneLiner      bool // the binary is a shell one-liner: scored higher
+	inBurst       bool
+	burst         *incident // the burst incident this one was merged into
+	members       []string  // burst: the distinct services, in order
+	burstInstalls int       // burst: the installs it merged
+	isBurst       bool
+	closed        bool
 }
 
 // root returns the incident that collects this one's evidence: its burst when
@@ -159,9 +161,16 @@ func normPath(p string) string {
 }
 
 // lookup finds the open incident for a service by key name, display name or
-// full ImagePath. The ImagePath join (7045 carrying a display name, 4697 the
-// key name) only holds within the window of that incident's install.
+// full ImagePath: of the incidents of a name re-created in quick succession,
+// the newest one created by t. The ImagePath join (7045 carrying a display
+// name, 4697 the key name) only holds within the window of that incident's
+// install.
 func (e *Engine) lookup(h *hostState, t time.Time, key, display, path string) *incident {
+	return createdBy(e.newest(h, t, key, display, path), t)
+}
+
+// newest finds the newest open incident for a service (see lookup).
+func (e *Engine) newest(h *hostState, t time.Time, key, display, path string) *incident {
 	for _, n := range []string{key, display} {
 		if n == "" {
 			continue
@@ -311,6 +320,9 @@ func (r *incident) evidenceOf() []Evidence {
 	return out
 }
 
+// maxBurstNames bounds the service names a burst lists.
+const maxBurstNames = 256
+
 // merge folds a suspicious install into its burst.
 func (e *Engine) merge(b, inc *incident) {
 	if inc == b || inc.burst != nil {
@@ -319,7 +331,7 @@ func (e *Engine) merge(b, inc *incident) {
 	inc.burst = b
 	b.signals |= inc.signals
 	b.oneLiner = b.oneLiner || inc.oneLiner
-	if len(b.members) == 0 {
+	if b.burstInstalls == 0 {
 		b.reasons = append(b.reasons, inc.reasons...) // the first member speaks for all
 	}
 	for _, x := range inc.evidence {
@@ -328,7 +340,10 @@ func (e *Engine) merge(b, inc *incident) {
 		e.addEvidence(b, ev, x.sig)
 	}
 	inc.evidence, inc.reasons = nil, nil
-	b.members = append(b.members, inc.name())
+	b.burstInstalls++
+	if n := inc.name(); !slices.Contains(b.members, n) && len(b.members) < maxBurstNames {
+		b.members = append(b.members, n) // smbexec re-creates one name per command
+	}
 	if b.creator == "" {
 		b.creator = inc.creator
 	}

@@ -20,7 +20,7 @@ func (e *Engine) onInstall(h *hostState, ev *telemetry.Event, evid Evidence) {
 	if ev.EventID == 4697 {
 		key, display = si.ServiceName, ""
 	}
-	reg := registration{t: t, eventID: ev.EventID}
+	reg := registration{t: t, eventID: ev.EventID, path: si.ImagePath}
 	if ev.EventID == 4697 {
 		reg.logonID = si.SubjectLogonID
 	}

@@ -28,6 +28,36 @@ type registration struct {
 	t       time.Time
 	eventID uint32 // 7045 or 4697; 0 for a create command
 	logonID uint64 // 4697 SubjectLogonId
+	path    string // the ImagePath it creates the service with
+	remote  bool   // a create command issued from another host
+}
+
+// createdBy walks from the newest incident of a name to the newest one whose
+// creation is not after t (with clockSkew of slack), so that an event read
+// late, when a later session of the name already exists, joins its own. It
+// returns inc when no other fits.
+func createdBy(inc *incident, t time.Time) *incident {
+	c := inc
+	for i := 0; c != nil && c.prevSame != nil && i < maxSameName; i++ {
+		a := creationTime(c)
+		if a.IsZero() || !a.After(t.Add(clockSkew)) {
+			return c
+		}
+		c = c.prevSame
+	}
+	if c != nil && !c.closed {
+		return c
+	}
+	return inc
+}
+
+// creationTime is when inc was created: its install event, else the first
+// registration, command or registry write.
+func creationTime(inc *incident) time.Time {
+	if inc.installs != 0 {
+		return inc.installAt
+	}
+	return inc.installed
 }
 
 // registered finds the open incident a creation of a service belongs to, or
@@ -38,30 +68,57 @@ type registration struct {
 // and 4697 of one CreateService pair up by time and logon.
 func (e *Engine) registered(h *hostState, key, display, path string,
 	reg registration) *incident {
-	newest := e.lookup(h, reg.t, key, display, path)
+	newest := e.newest(h, reg.t, key, display, path)
+	var best *incident
+	var bestGap time.Duration
 	c := newest
 	for i := 0; c != nil && i < maxSameName; i++ {
 		if !c.closed && e.sameCreation(c, reg) {
-			return c
+			// Sessions in quick succession (smbexec's commands) can each
+			// accept the event; the nearest in time is its own.
+			if gap := creationGap(c, reg.t); best == nil || gap < bestGap {
+				best, bestGap = c, gap
+			}
 		}
 		if c.prevSame != nil && c.prevSame.closed {
 			c.prevSame = nil // keep no chain of closed incidents alive
 		}
 		c = c.prevSame
 	}
+	if best != nil {
+		return best
+	}
 	inc := e.openIncident(h, reg.t)
 	inc.prevSame = newest
 	return inc
 }
 
+// creationGap is how far t is from the creation inc already records.
+func creationGap(inc *incident, t time.Time) time.Duration {
+	anchor := creationTime(inc)
+	if anchor.IsZero() {
+		return 0
+	}
+	return t.Sub(anchor).Abs()
+}
+
 // sameCreation reports whether a creation event belongs to inc.
 func (e *Engine) sameCreation(inc *incident, reg registration) bool {
-	if !inc.deletedAt.IsZero() && reg.t.After(inc.deletedAt) {
+	if !reg.remote && !inc.deletedAt.IsZero() && reg.t.After(inc.deletedAt) {
 		return false // re-created after a delete
 	}
+	if reg.path != "" && inc.imagePath != "" && !inc.imageGuess &&
+		!samePath(inc.imagePath, reg.path) {
+		return false // smbexec: a new one-liner per command
+	}
 	if reg.eventID == 0 { // a create command
-		if inc.commandKinds.has(ServiceInstalled) {
-			return false
+		if !inc.createdCmd.IsZero() {
+			// The shell's command line and sc.exe's own both name it.
+			return within(inc.createdCmd, reg.t, clockSkew)
+		}
+		if reg.remote {
+			// sc.exe \\host runs on another clock: only the window holds.
+			return inc.installs == 0 || within(inc.installAt, reg.t, e.pol.Window)
 		}
 		return inc.installs == 0 || within(inc.installAt, reg.t, svcctlWindow)
 	}
