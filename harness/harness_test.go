@@ -80,11 +80,6 @@ func TestCatalogOnSimulatedLab(t *testing.T) {
 // the harness; their expectations stay as they are. Each must still fail as
 // a verdict (not an emulation error), and the test fails once one passes.
 var knownDetectionBugs = map[string]string{
-	// TODO(correlate-burst): trackBurst counts an incident once, so
-	// smbexec's re-installs of one service name never reach BurstCount, and
-	// originOf keys bursts by SubjectLogonId, which differs for every
-	// remote sc.exe connection.
-	"smbexec-comspec-burst": "install_burst never fires",
 	// TODO(correlate-allowlist-hash): serviceChild keeps the first SHA-256
 	// seen (firstOf), so a replaced binary started later still matches the
 	// hash-pinned allowlist entry.
