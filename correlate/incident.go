@@ -33,7 +33,7 @@ type incident struct {
 
 	creator, user        string
 	sourceHost, sourceIP string
-	sha256, signer       string
+	signer               string
 	commandKinds         signalSet // T1543.003 vs T1569.002 evidence from commands
 
 	// A service name is re-created per session (PsExec's PSEXESVC) or per

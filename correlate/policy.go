@@ -129,6 +129,26 @@ func (p *Policy) compile() {
 	}
 }
 
+// unpinnedHash reports whether the allowlist pins SHA-256 hashes for the
+// canonical image and sha (lower-case hex, non-empty) is none of them.
+func (p *Policy) unpinnedHash(image, sha string) bool {
+	if sha == "" || len(p.Allowlist) == 0 {
+		return false
+	}
+	pinned := false
+	for i := range p.Allowlist {
+		al := &p.Allowlist[i]
+		if al.key != image || al.SHA256 == "" {
+			continue
+		}
+		if al.SHA256 == sha {
+			return false
+		}
+		pinned = true
+	}
+	return pinned
+}
+
 // isRemoteExecutionHost reports whether a host name or address is approved.
 func (p *Policy) isRemoteExecutionHost(host string) bool {
 	return host != "" && p.remoteHosts[telemetry.CanonicalHost(host)]

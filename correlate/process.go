@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -143,14 +144,16 @@ func (e *Engine) descendant(h *hostState, inc *incident, p *proc, evid Evidence)
 // changed within the window; otherwise it waits for a late install, and a
 // PsExec-family or abnormal binary opens an incident of its own.
 func (e *Engine) serviceChild(h *hostState, p *proc, evid Evidence, hashes, how string) {
+	sha := sha256Of(hashes)
 	if inc := e.matchChild(h, p); inc != nil {
 		e.tieChild(h, inc, p, evid, how)
-		inc.sha256 = firstOf(inc.sha256, sha256Of(hashes))
+		e.observeHash(inc, evid, p.image, sha)
 		return
 	}
 	e.addPending(h, p, evid)
 	findings := e.nonstandardCached(h, p.cmdline)
-	if !psexecFamily("", p.image) && len(findings) == 0 {
+	unpinned := e.pol.unpinnedHash(p.image, sha)
+	if !psexecFamily("", p.image) && len(findings) == 0 && !unpinned {
 		return
 	}
 	name := strings.TrimSuffix(baseName(p.image), ".exe")
@@ -163,11 +166,36 @@ func (e *Engine) serviceChild(h *hostState, p *proc, evid Evidence, hashes, how 
 	}
 	h.setNames(inc, name, "")
 	h.setImage(inc, firstOf(p.cmdline, p.image))
-	inc.sha256 = sha256Of(hashes)
 	p.inc, inc.started = inc, evid.Time
 	e.note(inc, evid, noSignal, "services.exe started "+baseName(p.image)+
 		" with no install or change of its service in the window")
 	e.classify(h, inc, evid, firstOf(p.cmdline, p.image), "")
+	e.observeHash(inc, evid, p.image, sha)
+}
+
+// maxHashes bounds the binary hashes an incident remembers.
+const maxHashes = 8
+
+// observeHash records the SHA-256 of a binary the service ran. A hash other
+// than the one the allowlist pins for that path, or other than the one an
+// earlier start of the same service ran, is a replaced binary (Caldera's
+// 52771610 copies another program over a service's binary):
+// nonstandard_binary.
+func (e *Engine) observeHash(inc *incident, evid Evidence, image, sha string) {
+	if sha == "" || slices.Contains(inc.hashes, sha) {
+		return
+	}
+	if len(inc.hashes) < maxHashes {
+		inc.hashes = append(inc.hashes, strings.Clone(sha))
+	}
+	switch {
+	case e.pol.unpinnedHash(image, sha):
+		e.note(inc, evid, NonstandardBinary, "services.exe ran "+baseName(image)+
+			" with SHA-256 "+sha+", not the one the allowlist pins for its path")
+	case len(inc.hashes) > 1:
+		e.note(inc, evid, NonstandardBinary, "binary replaced: services.exe ran "+
+			baseName(image)+" with SHA-256 "+sha+" after "+inc.hashes[0])
+	}
 }
 
 // matchChild finds the open service whose binary the child runs and whose

@@ -64,26 +64,30 @@ func approvalReason(a *Approval) string {
 }
 
 // allowlisted checks the service binary against the allowlist. A pinned
-// SHA-256 or signer must have been observed and must match.
+// SHA-256 or signer must have been observed and must match; every hash
+// observed must be pinned.
 func (e *Engine) allowlisted(inc *incident) (id, why string) {
 	for i := range e.pol.Allowlist {
 		al := &e.pol.Allowlist[i]
 		if al.key == "" || al.key != inc.imageKey {
 			continue
 		}
-		if sig, ok := blocking(inc.signals, blocksAllowlist); ok {
-			return "", fmt.Sprintf("binary is allowlisted (%s) but %s keeps the alert open", al.ID, sig)
-		}
+		// Every binary the service ran must be a pinned one, not just the
+		// first: a binary replaced between two starts shows in the second.
+		unpinned := e.anyUnpinned(inc, al.key)
 		switch {
-		case al.SHA256 != "" && inc.sha256 == "":
+		case al.SHA256 != "" && len(inc.hashes) == 0:
 			return "", fmt.Sprintf("binary is allowlisted (%s) but its SHA-256 was not observed", al.ID)
-		case al.SHA256 != "" && !strings.EqualFold(al.SHA256, inc.sha256):
-			return "", fmt.Sprintf("binary path is allowlisted (%s) but its SHA-256 %s does not match",
-				al.ID, inc.sha256)
+		case al.SHA256 != "" && unpinned != "":
+			return "", fmt.Sprintf("binary path is allowlisted (%s) but services.exe ran it with "+
+				"SHA-256 %s, which the allowlist does not pin", al.ID, unpinned)
 		case al.Signer != "" && inc.signer == "":
 			return "", fmt.Sprintf("binary is allowlisted (%s) but its signer was not observed", al.ID)
 		case al.Signer != "" && !strings.EqualFold(al.Signer, inc.signer):
 			return "", fmt.Sprintf("binary path is allowlisted (%s) but it is signed by %q", al.ID, inc.signer)
+		}
+		if sig, ok := blocking(inc.signals, blocksAllowlist); ok {
+			return "", fmt.Sprintf("binary is allowlisted (%s) but %s keeps the alert open", al.ID, sig)
 		}
 		return al.ID, fmt.Sprintf("suppressed: service binary is allowlisted (%s)", al.ID)
 	}
@@ -137,4 +141,15 @@ func uncovered(inc *incident, covers func(subject) bool) (origin, bool) {
 		}
 	}
 	return origin{}, false
+}
+
+// anyUnpinned returns an observed hash of the incident's binary that the
+// allowlist does not pin for image, or "".
+func (e *Engine) anyUnpinned(inc *incident, image string) string {
+	for _, h := range inc.hashes {
+		if e.pol.unpinnedHash(image, h) {
+			return h
+		}
+	}
+	return ""
 }
