@@ -42,6 +42,11 @@ type Options struct {
 	MaxEvidencePerAlert int
 	// LogonTTL is how long a network logon stays joinable to an install.
 	LogonTTL time.Duration
+	// DisabledSignals are never raised: they appear in no alert, add nothing
+	// to a score, and InstallBurst disabled merges no installs into bursts.
+	// Evidence that would have raised them is still kept. The harness
+	// switches each signal off in turn to show which scenarios depend on it.
+	DisabledSignals []Signal
 }
 
 func (o *Options) setDefaults() {
@@ -108,6 +113,7 @@ type Engine struct {
 	lbuf       []byte               // scratch for lower-case lookups
 	canonical  map[string]string    // memo of canonical images
 	ipNames    map[string]string    // workstation names NTLM logons gave addresses
+	disabled   signalSet            // Options.DisabledSignals
 }
 
 // New returns an engine applying pol (DefaultPolicy when nil).
@@ -116,9 +122,15 @@ func New(pol *Policy, opts Options) *Engine {
 		pol = DefaultPolicy()
 	}
 	opts.setDefaults()
-	return &Engine{pol: pol, opts: opts, hosts: map[string]*hostState{},
+	e := &Engine{pol: pol, opts: opts, hosts: map[string]*hostState{},
 		classified: map[string][]finding{}, canonical: map[string]string{},
 		ipNames: map[string]string{}}
+	for _, sig := range opts.DisabledSignals {
+		if sig < numSignals {
+			e.disabled.add(sig)
+		}
+	}
+	return e
 }
 
 // Policy returns the policy the engine applies.

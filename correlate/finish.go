@@ -147,7 +147,7 @@ func (e *Engine) finish(h *hostState, inc *incident) {
 func (e *Engine) buildAlert(inc *incident) Alert {
 	sigs := inc.signals
 	score := sigs.score()
-	if inc.oneLiner {
+	if inc.oneLiner && sigs.has(NonstandardBinary) {
 		score = min(score+oneLinerBonus, 100)
 	}
 	var reasons []string

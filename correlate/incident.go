@@ -215,6 +215,9 @@ func after(a, b time.Time, w time.Duration) bool {
 // burst's members add evidence but no reasons (the burst's reason covers them).
 func (e *Engine) note(inc *incident, ev Evidence, sig Signal, reason string) {
 	r := inc.root()
+	if sig < numSignals && e.disabled.has(sig) {
+		sig, reason = noSignal, "" // the evidence stays, the signal and its reason go
+	}
 	if sig < numSignals {
 		if onceReason[sig] && r.signals.has(sig) {
 			reason = ""

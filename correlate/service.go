@@ -450,7 +450,7 @@ func (e *Engine) setSource(h *hostState, inc *incident, host, ip string) {
 // trackBurst counts a suspicious install towards its origin's burst and
 // merges the burst's installs into one incident once BurstCount is reached.
 func (e *Engine) trackBurst(h *hostState, inc *incident, evid Evidence, origin string) {
-	if !inc.suspicious || inc.inBurst || inc.driver || inc.isBurst {
+	if !inc.suspicious || inc.inBurst || inc.driver || inc.isBurst || e.disabled.has(InstallBurst) {
 		return
 	}
 	inc.inBurst = true
