@@ -18,7 +18,8 @@ import (
 )
 
 const correlateUsage = `
-Usage: svcharness correlate [--policy FILE] [--format table|json|ndjson] FILE...
+Usage: svcharness correlate [--policy FILE] [--format table|json|ndjson]
+                            [--disable-signal NAME[,NAME]...] FILE...
 
 Run the AN1185 correlator over Windows telemetry and print its alerts. FILE is
 a path, or - for standard input, in any format "svcharness events" reads
@@ -34,6 +35,10 @@ is approved. Suppressed alerts are printed too, marked with their approval.
 {"schema": 1, "alerts": [...], "stats": {...}}; ndjson prints one alert per
 line as each incident closes.
 
+--disable-signal switches signals off (comma-separated or repeated names such
+as psexec_family): they are never raised and add nothing to scores, which
+shows what a detection misses without them.
+
 Exit codes: 0 when no alert is left unsuppressed; 1 when at least one is;
 2 for a usage error, an invalid policy, or an input that could not be read.`
 
@@ -44,9 +49,10 @@ func init() {
 
 // correlateConfig is the parsed command line of "correlate" and "baseline".
 type correlateConfig struct {
-	policy string
-	format string
-	files  []string
+	policy   string
+	format   string
+	files    []string
+	disabled []correlate.Signal
 }
 
 func runCorrelate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -60,7 +66,8 @@ func runCorrelate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	w := newAlertWriter(cfg.format, out)
-	eng := correlate.New(pol, correlate.Options{OnAlert: w.stream})
+	eng := correlate.New(pol, correlate.Options{OnAlert: w.stream,
+		DisabledSignals: cfg.disabled})
 	res, runErr := correlateInputs(ctx, eng, cfg.files, stderr)
 	if errors.Is(runErr, context.Canceled) {
 		return runErr
@@ -89,6 +96,8 @@ func parseCorrelateArgs(name, usage string, args []string, stderr io.Writer,
 	fs.StringVar(&cfg.policy, "policy", "", "policy YAML `file`")
 	if withFormat {
 		fs.StringVar(&cfg.format, "format", "table", "output `format`: table, json or ndjson")
+		fs.Func("disable-signal", "never raise these `signals` (comma-separated)",
+			func(v string) error { return cfg.disable(v) })
 	}
 	var tail []string
 	for i, a := range args {
@@ -118,6 +127,19 @@ func parseCorrelateArgs(name, usage string, args []string, stderr io.Writer,
 		return cfg, usageErrorf("%s needs at least one FILE (or - for stdin)", name)
 	}
 	return cfg, nil
+}
+
+// disable adds comma-separated signal names to those switched off.
+func (cfg *correlateConfig) disable(list string) error {
+	for name := range strings.SplitSeq(list, ",") {
+		sig, ok := correlate.ParseSignal(strings.TrimSpace(name))
+		if !ok {
+			return fmt.Errorf("unknown signal %q (have %s)", name,
+				strings.Join(correlate.SignalNames(), ", "))
+		}
+		cfg.disabled = append(cfg.disabled, sig)
+	}
+	return nil
 }
 
 // loadPolicy reads the policy file, or returns the defaults for "".

@@ -71,6 +71,11 @@ func TestCorrelateExitCodes(t *testing.T) {
 		{"missing file", []string{"correlate", filepath.Join(t.TempDir(), "nope.evtx")}, exitUsage},
 		{"bad policy", []string{"correlate", "--policy", bad, attack}, exitUsage},
 		{"bad format", []string{"correlate", "--format", "xml", attack}, exitUsage},
+		{"signals that make the alert disabled", []string{"correlate",
+			"--disable-signal", "nonstandard_binary,service_installed", attack}, exitOK},
+		{"another signal disabled", []string{"correlate", "--disable-signal", "psexec_family",
+			attack}, exitFindings},
+		{"unknown signal", []string{"correlate", "--disable-signal", "psexec", attack}, exitUsage},
 		{"no files", []string{"correlate"}, exitUsage},
 	}
 	for _, tt := range tests {
