@@ -88,9 +88,13 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Result is what one command produced.
+// Result is what one command produced. Stderr is readable text: when the
+// host serialized it as PowerShell CLIXML, as Windows PowerShell does for
+// -EncodedCommand under WinRS, Stderr holds the decoded error text (see
+// DecodeCLIXML) and RawStderr the stream as it arrived.
 type Result struct {
 	Stdout, Stderr string
+	RawStderr      string // stderr as the host sent it
 	ExitCode       int
 	Truncated      bool // output beyond Options.MaxOutput was dropped
 	Duration       time.Duration
@@ -179,8 +183,9 @@ func (c *Client) Run(ctx context.Context, shell scenarios.Shell, line string) (R
 	stdout := &cappedBuffer{max: c.opts.MaxOutput}
 	stderr := &cappedBuffer{max: c.opts.MaxOutput}
 	code, err := wc.RunWithContextWithInput(ctx, command, stdout, stderr, nil)
-	res := Result{Stdout: stdout.String(), Stderr: stderr.String(), ExitCode: code,
+	res := Result{Stdout: stdout.String(), RawStderr: stderr.String(), ExitCode: code,
 		Truncated: stdout.dropped || stderr.dropped, Duration: time.Since(start)}
+	res.Stderr, _ = DecodeCLIXML(res.RawStderr)
 	c.log.Debug("command finished", logShell, string(shell), logExit, code,
 		logDuration, res.Duration)
 	if err != nil {

@@ -104,7 +104,7 @@ func (c *Collection) page(ctx context.Context, r Runner, ch string, since time.T
 		return 0, 0, nil
 	case res.ExitCode != 0:
 		return 0, 0, fmt.Errorf("collect %s on %s: wevtutil exit %d: %s: %w", ch, c.Host,
-			res.ExitCode, firstLine(res.Stderr), ErrCommandFailed)
+			res.ExitCode, firstLine(stderrText(res.Stderr)), ErrCommandFailed)
 	case res.Truncated:
 		return 0, 0, fmt.Errorf("collect %s on %s: page output truncated: %w",
 			ch, c.Host, ErrCommandFailed)

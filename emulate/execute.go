@@ -164,7 +164,7 @@ func runCommand(ctx context.Context, r Runner, c scenarios.Command) StepResult {
 	case res.DryRun, c.MayFail, slices.Contains(c.ExpectExit, res.ExitCode):
 	default:
 		sr.Err = fmt.Errorf("%s %d on %s: exit %d, want %v: %s: %w", c.Phase, c.Index+1,
-			c.Host, res.ExitCode, c.ExpectExit, firstLine(res.Stdout+"\n"+res.Stderr),
+			c.Host, res.ExitCode, c.ExpectExit, firstLine(res.Stdout+"\n"+stderrText(res.Stderr)),
 			ErrStepFailed)
 	}
 	return sr

@@ -18,6 +18,7 @@ type fakeWSMan struct {
 	t          testing.TB
 	user, pass string
 	stdout     string
+	stderr     string
 	exitCode   int
 	fault      map[string]string // op -> fault file served with HTTP 500
 	timeouts   int               // Receive answers w:TimedOut this many times first
@@ -128,10 +129,12 @@ func (f *fakeWSMan) response(op string) string {
 		body = fmt.Sprintf(`<rsp:ReceiveResponse>`+
 			`<rsp:Stream Name="stdout" CommandId="%s">%s</rsp:Stream>`+
 			`<rsp:Stream Name="stdout" CommandId="%[1]s" End="true"></rsp:Stream>`+
+			`<rsp:Stream Name="stderr" CommandId="%[1]s">%[5]s</rsp:Stream>`+
 			`<rsp:Stream Name="stderr" CommandId="%[1]s" End="true"></rsp:Stream>`+
 			`<rsp:CommandState CommandId="%[1]s" State="%[3]s/CommandState/Done">`+
 			`<rsp:ExitCode>%[4]d</rsp:ExitCode></rsp:CommandState></rsp:ReceiveResponse>`,
-			commandID, base64.StdEncoding.EncodeToString([]byte(f.stdout)), shellNS, f.exitCode)
+			commandID, base64.StdEncoding.EncodeToString([]byte(f.stdout)), shellNS, f.exitCode,
+			base64.StdEncoding.EncodeToString([]byte(f.stderr)))
 	case "Signal":
 		action = shellNS + "/SignalResponse"
 		body = `<rsp:SignalResponse/>`

@@ -231,3 +231,22 @@ func TestEmulateOnSimulatedLab(t *testing.T) {
 			installed, cleanupSeen)
 	}
 }
+
+// TestPowerShellErrorsAreTextOnSimulatedLab: the simulated host sends a
+// PowerShell error as CLIXML, as Windows does under WinRS; the client
+// gives the caller PowerShell's error text and keeps the CLIXML.
+func TestPowerShellErrorsAreTextOnSimulatedLab(t *testing.T) {
+	w, roles := simLab(t)
+	res, err := w.Run(context.Background(), roles["target"], scenarios.PowerShell,
+		"Get-Service -Name NoSuchSvc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Get-Service : Cannot find any service with service name 'NoSuchSvc'.\n"
+	if !strings.HasPrefix(res.Stderr, want) || strings.Contains(res.Stderr, "_x000D_") {
+		t.Errorf("got Stderr %q; want it to start %q", res.Stderr, want)
+	}
+	if !strings.HasPrefix(res.RawStderr, "#< CLIXML") {
+		t.Errorf("got RawStderr %q; want the CLIXML the host sent", res.RawStderr)
+	}
+}

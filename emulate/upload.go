@@ -81,7 +81,7 @@ func run(ctx context.Context, r Runner, host, what, line string) (Result, error)
 	}
 	if !res.DryRun && res.ExitCode != 0 {
 		return res, fmt.Errorf("%s on %s: exit %d: %s: %w", what, host, res.ExitCode,
-			firstLine(res.Stderr), ErrCommandFailed)
+			firstLine(stderrText(res.Stderr)), ErrCommandFailed)
 	}
 	return res, nil
 }

@@ -55,7 +55,7 @@ func absentByExit(ctx context.Context, r Runner, c scenarios.PlannedCheck, what,
 		return fmt.Errorf("%s on %s: still present: %w", what, c.Host, ErrLeftBehind)
 	}
 	return fmt.Errorf("%s on %s: exit %d: %s: %w", what, c.Host, res.ExitCode,
-		firstLine(res.Stdout+res.Stderr), ErrCommandFailed)
+		firstLine(res.Stdout+stderrText(res.Stderr)), ErrCommandFailed)
 }
 
 func fileAbsent(ctx context.Context, r Runner, c scenarios.PlannedCheck, what string) error {
