@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -303,10 +302,40 @@ func (l *policyLoader) sequence(n ast.Node, what string, each func(ast.Node)) {
 	}
 }
 
-var (
-	sha256Re = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
-	idRe     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
-)
+// isSHA256 reports whether s is 64 hex digits.
+func isSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isHexDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// isID reports whether s is an approval or allowlist ID: a letter or digit,
+// then letters, digits and . _ : -, at most 128 in all.
+func isID(s string) bool {
+	if s == "" || len(s) > 128 || !isAlnum(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !isAlnum(c) && c != '.' && c != '_' && c != ':' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
 
 func (l *policyLoader) allowlist(n ast.Node) {
 	l.sequence(n, "allowlist", func(item ast.Node) {
@@ -339,7 +368,7 @@ func (l *policyLoader) hasErrorAt(line int) bool {
 
 func (l *policyLoader) id(n ast.Node) string {
 	s, ok := l.str(n)
-	if ok && !idRe.MatchString(s) {
+	if ok && !isID(s) {
 		l.errorf(n, "id %q: use letters, digits and . _ : - (at most 128)", s)
 	}
 	return s
@@ -347,7 +376,7 @@ func (l *policyLoader) id(n ast.Node) string {
 
 func (l *policyLoader) sha(n ast.Node) string {
 	s, ok := l.str(n)
-	if ok && !sha256Re.MatchString(s) {
+	if ok && !isSHA256(s) {
 		l.errorf(n, "sha256 \"%s\" is not 64 hex digits", s)
 		return ""
 	}

@@ -3,34 +3,50 @@ package correlate
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // redacted replaces every secret the correlator finds in output text.
 const redacted = "********"
 
-// secretPatterns find passwords in command lines and image paths. Each keeps
-// the switch and replaces only the secret (the last capture group's span).
-var secretPatterns = []*regexp.Regexp{
-	// PsExec, PAExec: -p secret (not a following switch: svchost -p -s X).
-	regexp.MustCompile(`(?i)(?:^|\s)-p(?:\s+|:)("[^"]*"|'[^']*'|[^\s"'/-][^\s]*)`),
-	// RemCom /pwd:secret, /p:secret, /password:secret, -pwd secret.
-	regexp.MustCompile(`(?i)(?:^|\s)[/-](?:pwd|pass|password|p)[:=]("[^"]*"|'[^']*'|\S+)`),
-	regexp.MustCompile(`(?i)(?:^|\s)-pwd\s+("[^"]*"|'[^']*'|\S+)`),
-	// PowerShell -Password secret / -Password:secret, sc.exe password= secret.
-	regexp.MustCompile(`(?i)(?:^|\s)-(?:Password|Pass|Credential-?Password)(?:\s+|:)` +
-		`("[^"]*"|'[^']*'|[^\s-]\S*)`),
-	regexp.MustCompile(`(?i)(?:^|\s)password=\s*("[^"]*"|'[^']*'|\S+)`),
-	// ConvertTo-SecureString 'secret' -AsPlainText.
-	regexp.MustCompile(`(?i)ConvertTo-SecureString\s+(?:-String\s+)?("[^"]*"|'[^']*'|\S+)`),
-	// Impacket targets: DOMAIN/user:secret@host.
-	regexp.MustCompile(`(?:^|[\s'"])[\w.\-]+/[\w.\-$]+:([^@\s'"]+)@[\w.\-]+`),
+// secretRegexps holds the compiled patterns. They are compiled on first use,
+// not at package init: every svcharness invocation links this package, and
+// most (events, scenarios, lab) never redact.
+type secretRegexps struct {
+	secrets []*regexp.Regexp
+	netUse  *regexp.Regexp
 }
 
-// netUse finds `net use \\host\share secret /user:…` and
+var secretREs = sync.OnceValue(func() secretRegexps {
+	res := secretRegexps{netUse: regexp.MustCompile(netUsePattern)}
+	for _, p := range secretPatterns {
+		res.secrets = append(res.secrets, regexp.MustCompile(p))
+	}
+	return res
+})
+
+// secretPatterns find passwords in command lines and image paths. Each keeps
+// the switch and replaces only the secret (the last capture group's span).
+var secretPatterns = []string{
+	// PsExec, PAExec: -p secret (not a following switch: svchost -p -s X).
+	`(?i)(?:^|\s)-p(?:\s+|:)("[^"]*"|'[^']*'|[^\s"'/-][^\s]*)`,
+	// RemCom /pwd:secret, /p:secret, /password:secret, -pwd secret.
+	`(?i)(?:^|\s)[/-](?:pwd|pass|password|p)[:=]("[^"]*"|'[^']*'|\S+)`,
+	`(?i)(?:^|\s)-pwd\s+("[^"]*"|'[^']*'|\S+)`,
+	// PowerShell -Password secret / -Password:secret, sc.exe password= secret.
+	`(?i)(?:^|\s)-(?:Password|Pass|Credential-?Password)(?:\s+|:)` +
+		`("[^"]*"|'[^']*'|[^\s-]\S*)`,
+	`(?i)(?:^|\s)password=\s*("[^"]*"|'[^']*'|\S+)`,
+	// ConvertTo-SecureString 'secret' -AsPlainText.
+	`(?i)ConvertTo-SecureString\s+(?:-String\s+)?("[^"]*"|'[^']*'|\S+)`,
+	// Impacket targets: DOMAIN/user:secret@host.
+	`(?:^|[\s'"])[\w.\-]+/[\w.\-$]+:([^@\s'"]+)@[\w.\-]+`,
+}
+
+// netUsePattern finds `net use \\host\share secret /user:…` and
 // `net user name secret`: the first bare argument after the share or name.
-var netUse = regexp.MustCompile(
-	`(?i)\bnet1?(?:\.exe)?"?\s+(?:use\s+(?:[a-z]:\s+)?\\\\\S+|user\s+(?:/\S+\s+)*[^\s/]+)` +
-		`((?:\s+/\S+)*)\s+("[^"]*"|[^\s/*"][^\s]*)`)
+const netUsePattern = `(?i)\bnet1?(?:\.exe)?"?\s+(?:use\s+(?:[a-z]:\s+)?\\\\\S+|` +
+	`user\s+(?:/\S+\s+)*[^\s/]+)((?:\s+/\S+)*)\s+("[^"]*"|[^\s/*"][^\s]*)`
 
 // Redact returns s with passwords given on command lines replaced by
 // asterisks: PsExec -p, RemCom /pwd:, PowerShell -Password and
@@ -40,10 +56,11 @@ func Redact(s string) string {
 	if s == "" || !mayHoldSecret(s) {
 		return s
 	}
-	for _, re := range secretPatterns {
+	res := secretREs()
+	for _, re := range res.secrets {
 		s = replaceGroup(re, s, 1)
 	}
-	return replaceGroup(netUse, s, 2)
+	return replaceGroup(res.netUse, s, 2)
 }
 
 // mayHoldSecret is a cheap pre-check so that most strings skip the regexps.
