@@ -1,0 +1,20 @@
+// Package suite holds the Ginkgo suites that run the scenario catalog against
+// a lab, and what they share: where the lab comes from (the built-in
+// simulated lab, or the inventory SVCHARNESS_LAB names), each parallel
+// process's share of the lab's hosts, and host locks that hold across
+// processes.
+//
+// The suites drive the same library as "svcharness run" (package harness):
+// one DescribeTable entry per catalog scenario, labelled with its intent,
+// techniques, tools and labels, judged with the matchers of package assert.
+//
+//	go test ./scenarios/suite                       # simulated lab, one process
+//	go tool ginkgo -r -p --label-filter='psexec'    # every suite, in parallel
+//	SVCHARNESS_LAB=lab/inventory.yaml SVCHARNESS_CANARY=bin/canary.exe \
+//	    go tool ginkgo -p ./scenarios/suite         # a real lab
+//
+// With -p, process 1 starts the simulated lab once (SynchronizedBeforeSuite)
+// with a workstation and a server per process; each process drives its own
+// pair and shares the jump and management hosts, which the locks here keep
+// to one scenario at a time across all processes.
+package suite
