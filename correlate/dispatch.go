@@ -80,6 +80,7 @@ func (e *Engine) wants(h *hostState, ev *telemetry.Event, kind eventKind) bool {
 	case kindProcess:
 		return e.wantsProcess(h, ev)
 	case kindNetwork:
+		e.learnOwnAddress(h, ev)
 		return h.tracked(ev)
 	case kindFile:
 		return psexecMention(ev.Value("TargetFilename"))

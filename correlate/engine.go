@@ -113,6 +113,7 @@ type Engine struct {
 	lbuf       []byte               // scratch for lower-case lookups
 	canonical  map[string]string    // memo of canonical images
 	ipNames    map[string]string    // workstation names NTLM logons gave addresses
+	ownIPs     map[string]string    // addresses hosts' own connections came from
 	disabled   signalSet            // Options.DisabledSignals
 }
 
@@ -124,7 +125,7 @@ func New(pol *Policy, opts Options) *Engine {
 	opts.setDefaults()
 	e := &Engine{pol: pol, opts: opts, hosts: map[string]*hostState{},
 		classified: map[string][]finding{}, canonical: map[string]string{},
-		ipNames: map[string]string{}}
+		ipNames: map[string]string{}, ownIPs: map[string]string{}}
 	for _, sig := range opts.DisabledSignals {
 		if sig < numSignals {
 			e.disabled.add(sig)

@@ -132,6 +132,7 @@ func (e *Engine) finish(h *hostState, inc *incident) {
 		// A burst member's evidence is its burst's, which closes on its own.
 		return
 	}
+	e.nameSources(inc)
 	a := e.buildAlert(inc)
 	e.opts.Logger.Debug("incident closed", keyHost, inc.host, keyService, a.Service,
 		keyScore, a.Score)

@@ -35,6 +35,7 @@ type hostState struct {
 	groups   map[string]bool // svchost groups defined on this host
 	svcctl   shareOpen       // the last remote opening of the SCM pipe
 	seen     dedup
+	netSeen  uint32 // Sysmon 3 events, for learnOwnAddress
 }
 
 func newHostState(key, name string) *hostState {
@@ -85,6 +86,7 @@ type svcState struct {
 type logon struct {
 	at          time.Time
 	ip, station string
+	claimed     string // a WorkstationName its address's own host contradicts
 	user        string
 	ev          Evidence
 }

@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -163,4 +164,104 @@ func TestRecreatedServiceSplits(t *testing.T) {
 			t.Errorf("alert from %s: got suppressed_by %q; want %q", a.SourceHost, a.SuppressedBy, want)
 		}
 	}
+}
+
+// TestAdminEpisodesApprovedByName runs fleets whose approved PsExec (from
+// JUMP01) and PDQ deployments (from MGMT01) log on with Kerberos about half
+// the time, under the built-in policy that approves both hosts by name only.
+// Every complete episode (one that reached its services.exe child) must be
+// suppressed; the stream's cut may leave the last ones incomplete.
+func TestAdminEpisodesApprovedByName(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		g, err := synth.New(synth.Config{Hosts: 60, EventsPerSecond: 200, Seed: seed,
+			AdminEvery: 300})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng := New(catalogPolicy(t), Options{})
+		for range 100_000 {
+			ev, _ := g.Next()
+			eng.Process(ev)
+		}
+		n := 0
+		for _, a := range eng.Close() {
+			if (a.Service != "PDQDeployRunner-1" && a.Service != "PSEXESVC") ||
+				!slices.Contains(a.Signals, ServicesChild.String()) {
+				continue
+			}
+			n++
+			if !a.Suppressed() {
+				t.Errorf("seed %d: %s on %s from %q/%q: got unsuppressed; reasons %q", seed,
+					a.Service, a.Host, a.SourceHost, a.SourceIP, a.Reasons)
+			}
+		}
+		if n < 20 {
+			t.Errorf("seed %d: got %d admin episodes; want at least 20", seed, n)
+		}
+	}
+}
+
+// deployment is a PDQ Deploy push from 10.20.0.62 to WS01 over the given
+// network logon.
+func deployment(s *stream, at time.Duration, station string, logonID uint64) []*telemetry.Event {
+	const exe = `"%windir%\AdminArsenal\PDQDeployRunner\service-1\PDQDeployRunner-1.exe"`
+	return []*telemetry.Event{
+		s.logon(at, "3", logonID, "10.20.0.62", station),
+		s.install4697(at+time.Second, "PDQDeployRunner-1", exe, logonID),
+		s.proc1(at+2*time.Second, "{00000000-0000-0000-0000-0000000000d1}",
+			`C:\Windows\AdminArsenal\PDQDeployRunner\service-1\PDQDeployRunner-1.exe`, exe,
+			"{00000000-0000-0000-0000-000000000001}", `C:\Windows\System32\services.exe`),
+	}
+}
+
+// TestKerberosSourceNamed is the regression test for approvals by host name
+// missing Kerberos logons (WorkstationName "-"): the address is named by the
+// host's own outbound connections, or by an NTLM logon seen before the
+// incident closes; an NTLM name its address's own host contradicts is not
+// believed.
+func TestKerberosSourceNamed(t *testing.T) {
+	mgmtConn := newStream("MGMT01.lab.local").net3(0, "{00000000-0000-0000-0000-0000000000e1}",
+		`C:\Program Files\Admin Arsenal\PDQ Deploy\PDQDeployService.exe`, "10.20.0.31")
+	mgmtConn.Fields = setField(mgmtConn.Fields, "SourceIp", "10.20.0.62")
+	tests := []struct {
+		name  string
+		build func(s *stream) []*telemetry.Event
+		want  string
+	}{
+		{"Kerberos, no name anywhere", func(s *stream) []*telemetry.Event {
+			return deployment(s, time.Second, "-", 0x3e1a)
+		}, ""},
+		{"Kerberos, the host's own connection names the address", func(s *stream) []*telemetry.Event {
+			return append([]*telemetry.Event{mgmtConn}, deployment(s, time.Second, "-", 0x3e1a)...)
+		}, "approved-deployment-runner"},
+		{"Kerberos, an NTLM logon names the address before the incident closes",
+			func(s *stream) []*telemetry.Event {
+				return append(deployment(s, time.Second, "-", 0x3e1a),
+					s.logon(30*time.Second, "3", 0x3e2b, "10.20.0.62", "MGMT01"))
+			}, "approved-deployment-runner"},
+		{"NTLM claims MGMT01 from another host's address", func(s *stream) []*telemetry.Event {
+			other := newStream("WS0042.lab.local").net3(0, "{00000000-0000-0000-0000-0000000000e2}",
+				`C:\Users\Public\x.exe`, "10.20.0.31")
+			other.Fields = setField(other.Fields, "SourceIp", "10.20.0.62")
+			return append([]*telemetry.Event{other}, deployment(s, time.Second, "MGMT01", 0x3e1a)...)
+		}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := only(t, correlateAll(t, catalogPolicy(t), tt.build(newStream("WS01.lab.local"))...))
+			if a.SuppressedBy != tt.want {
+				t.Errorf("got suppressed_by %q (source %q/%q); want %q; reasons %q", a.SuppressedBy,
+					a.SourceHost, a.SourceIP, tt.want, a.Reasons)
+			}
+		})
+	}
+}
+
+func setField(fs []telemetry.Field, name, value string) []telemetry.Field {
+	for i := range fs {
+		if fs[i].Name == name {
+			fs[i].Value = value
+		}
+	}
+	return fs
 }

@@ -387,16 +387,78 @@ const maxIPNames = 65536
 
 // learnName remembers the workstation name an NTLM logon gives an address,
 // and names the address of a Kerberos logon, which carries none, from it.
+// An address a host's own connections came from names it with authority:
+// NTLM's WorkstationName is whatever the client says, so one that
+// contradicts the address's host is replaced, with a reason.
 func (e *Engine) learnName(l *logon) {
 	switch {
 	case l.ip == "":
 	case l.station != "":
+		if own := e.ownIPs[l.ip]; own != "" &&
+			telemetry.CanonicalHost(own) != telemetry.CanonicalHost(l.station) {
+			l.claimed, l.station = l.station, own
+			return
+		}
 		if _, ok := e.ipNames[l.ip]; !ok && len(e.ipNames) < maxIPNames {
 			e.ipNames[strings.Clone(l.ip)] = strings.Clone(l.station)
 		}
 	default:
-		l.station = e.ipNames[l.ip]
+		l.station = e.nameOf(l.ip)
 	}
+}
+
+// nameOf returns the host name known for an address: from the host's own
+// connections, else from an NTLM logon's workstation name, else "".
+func (e *Engine) nameOf(ip string) string {
+	if n := e.ownIPs[ip]; n != "" {
+		return n
+	}
+	return e.ipNames[ip]
+}
+
+// ownAddressEvery is how often (in Sysmon 3 events per host) a host's own
+// outbound connection is read for its address: a fleet's every host names
+// its addresses within its first connections, at no cost to the rest.
+const ownAddressEvery = 256
+
+// learnOwnAddress names the source address of a host's outbound connection
+// (Sysmon 3, Initiated) after the host. Kerberos network logons carry only
+// the client's address; this is how an approval by host name still applies
+// to them when no NTLM logon from that address was seen.
+func (e *Engine) learnOwnAddress(h *hostState, ev *telemetry.Event) {
+	h.netSeen++
+	if h.netSeen%ownAddressEvery != 1 {
+		return
+	}
+	var ip string
+	initiated := false
+	for _, f := range ev.Fields {
+		switch f.Name {
+		case "SourceIp":
+			ip = f.Value
+		case "Initiated":
+			initiated = f.Value == "true"
+		}
+	}
+	if !initiated || !routable(ip) || e.ownIPs[ip] == h.name {
+		return
+	}
+	if _, ok := e.ownIPs[ip]; ok || len(e.ownIPs) < maxIPNames {
+		e.ownIPs[strings.Clone(ip)] = h.name
+	}
+}
+
+// routable reports whether an address can name one host: not empty,
+// unspecified, loopback or link-local.
+func routable(ip string) bool {
+	switch {
+	case ip == "", ip == "-", ip == "0.0.0.0", ip == "::", ip == "::1":
+		return false
+	case strings.HasPrefix(ip, "127."), strings.HasPrefix(ip, "169.254."),
+		strings.HasPrefix(strings.ToLower(ip), "fe80:"):
+		return false
+	}
+	return true
 }
 
 // remote raises remote_origin from a network logon.
@@ -405,6 +467,9 @@ func (e *Engine) remote(h *hostState, inc *incident, l logon) {
 	from := firstOf(l.station, l.ip, "an unknown host")
 	if l.ip != "" && l.station != "" {
 		from = l.station + " (" + l.ip + ")"
+	}
+	if l.claimed != "" {
+		from += ", whose NTLM logon claimed to be " + l.claimed
 	}
 	e.note(inc, l.ev, RemoteOrigin, fmt.Sprintf("installed over a network logon of %s from %s",
 		firstOf(l.user, "an unknown user"), from))

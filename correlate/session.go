@@ -175,7 +175,7 @@ func (e *Engine) addOrigin(h *hostState, inc *incident, host, ip string) {
 		ip = ""
 	}
 	if host == "" && ip != "" {
-		host = e.ipNames[ip]
+		host = e.nameOf(ip)
 	}
 	if host == "" && ip == "" {
 		return
@@ -220,11 +220,12 @@ func (o origin) clashesWith(p origin) bool {
 	return o.ip != p.ip
 }
 
-// bySource returns the open incident of a service whose source is client
-// (a PsExec pipe names its client host), else the newest one.
+// bySource returns the open incident of a service created by t, unless the
+// client host a PsExec pipe names contradicts its source and another open
+// session of the name comes from that client.
 func (e *Engine) bySource(h *hostState, t time.Time, service, client string) *incident {
 	newest := e.lookup(h, t, service, "", "")
-	if client == "" {
+	if client == "" || newest == nil || !newest.root().clashes(origin{host: client}) {
 		return newest
 	}
 	want := telemetry.CanonicalHost(client)
@@ -236,4 +237,18 @@ func (e *Engine) bySource(h *hostState, t time.Time, service, client string) *in
 		c = c.prevSame
 	}
 	return newest
+}
+
+// nameSources names the incident's source addresses that no host name came
+// with, from what the engine learned since (an NTLM logon or the host's own
+// connections seen after the install).
+func (e *Engine) nameSources(inc *incident) {
+	if inc.sourceHost == "" && inc.sourceIP != "" {
+		inc.sourceHost = e.nameOf(inc.sourceIP)
+	}
+	for i := range inc.others {
+		if o := &inc.others[i]; o.host == "" && o.ip != "" {
+			o.host = e.nameOf(o.ip)
+		}
+	}
 }
