@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -160,5 +161,29 @@ func TestRunUnreachableLab(t *testing.T) {
 	res := readRunReport(t, filepath.Join(dir, "r")).Results[0]
 	if res.Class != report.EmulationError || !strings.Contains(res.Reason, "unreachable") {
 		t.Errorf("got %s: %s; want emulation-error, lab unreachable", res.Class, res.Reason)
+	}
+}
+
+// TestHTMLReportRendersInChromium renders a run's HTML report in headless
+// Chromium with the script CI uses, when Chromium and jq are installed.
+func TestHTMLReportRendersInChromium(t *testing.T) {
+	for _, tool := range []string{"bash", "chromium", "jq"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("no %s (apt-get install -y chromium jq)", tool)
+		}
+	}
+	if testing.Short() {
+		t.Skip("starts a browser; not with -short")
+	}
+	dir := t.TempDir()
+	code, _, stderr := runCLI("run", "--report-dir", dir, "--scenario", "psexec-default",
+		"--scenario", "spooler-restart")
+	if code != exitOK {
+		t.Fatalf("exit %d; want 0\n%s", code, stderr)
+	}
+	script := filepath.Join("..", "..", "scripts", "check-html-report.sh")
+	out, err := exec.Command("bash", script, dir).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "all 2 scenarios") {
+		t.Errorf("check-html-report: %v\n%s", err, out)
 	}
 }
