@@ -84,3 +84,32 @@ func checkNothingLeft(t *testing.T, sl *SimLab, o *Outcome) {
 		t.Errorf("cleanup: %s", o.Result.CleanupError)
 	}
 }
+
+// TestFaultAffectsOnlyItsScenario runs three scenarios one after another
+// with one dropped connection during the first: it alone is an emulation
+// error, the run's totals do not count it as missed, and the others pass.
+func TestFaultAffectsOnlyItsScenario(t *testing.T) {
+	rule, err := wsman.ParseRule("command:drop*1+6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sl := startLab(t, SimLabConfig{Seed: 1, Faults: []wsman.Rule{rule}})
+	h := newHarness(t, sl, nil)
+	cat, _ := scenarios.Builtin()
+	list, err := Select(cat, []string{"impacket-psexec", "psexec-default", "spooler-restart"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := h.Run(context.Background(), list)
+	want := map[string]report.Verdict{"impacket-psexec": report.Error,
+		"psexec-default": report.Pass, "spooler-restart": report.Pass}
+	for _, r := range run.Results {
+		if r.Verdict != want[r.ID] {
+			t.Errorf("%s: got %s (%s): %s; want %s", r.ID, r.Verdict, r.Class, r.Reason,
+				want[r.ID])
+		}
+	}
+	if fn := run.Totals.Classes[report.FalseNegative]; fn != 0 || run.Totals.Recall != 1 {
+		t.Errorf("got %d false negatives, recall %v; want 0 and 1", fn, run.Totals.Recall)
+	}
+}
