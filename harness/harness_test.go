@@ -61,27 +61,12 @@ func TestCatalogOnSimulatedLab(t *testing.T) {
 		t.Fatalf("got %d results; want %d", got, want)
 	}
 	for _, r := range run.Results {
-		bug, known := knownDetectionBugs[r.ID]
-		switch {
-		case known && r.Verdict == report.Pass:
-			t.Errorf("%s passes now; remove it from knownDetectionBugs (%s)", r.ID, bug)
-		case known && r.Verdict != report.Fail:
-			t.Errorf("%s: got %s (%s): %s; want the known detection failure: %s",
-				r.ID, r.Verdict, r.Class, r.Reason, bug)
-		case known:
-			t.Logf("%s: known detection bug, still failing: %s", r.ID, r.Reason)
-		case r.Verdict != report.Pass:
+		if r.Verdict != report.Pass {
 			t.Errorf("%s: got %s (%s): %s; want pass", r.ID, r.Verdict, r.Class, r.Reason)
 		}
 	}
-}
-
-// knownDetectionBugs are scenarios that fail because of the correlator, not
-// the harness; their expectations stay as they are. Each must still fail as
-// a verdict (not an emulation error), and the test fails once one passes.
-var knownDetectionBugs = map[string]string{
-	// TODO(correlate-allowlist-hash): serviceChild keeps the first SHA-256
-	// seen (firstOf), so a replaced binary started later still matches the
-	// hash-pinned allowlist entry.
-	"vendor-binary-replaced": "suppressed by harnesslab-agent despite a new hash",
+	if run.Totals.Precision != 1 || run.Totals.Recall != 1 || run.Totals.SuppressionAccuracy != 1 {
+		t.Errorf("got precision %v, recall %v, suppression accuracy %v; want 1, 1, 1",
+			run.Totals.Precision, run.Totals.Recall, run.Totals.SuppressionAccuracy)
+	}
 }
