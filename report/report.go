@@ -61,9 +61,6 @@ type Run struct {
 	Finished time.Time `json:"finished"`
 	Results  []*Result `json:"results"`
 	Totals   Totals    `json:"totals"`
-	// RecoverError is what finishing the cleanup of earlier, killed runs
-	// failed to do, if anything.
-	RecoverError string `json:"recover_error,omitempty"`
 }
 
 // Result is the verdict on one scenario run.

@@ -90,9 +90,21 @@ func golden(t *testing.T, name string, got []byte) {
 		t.Fatalf("%v (run go test ./report -update to create it)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; got:\n%s\n(go test ./report -update "+
-			"regenerates it)", name, got)
+		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+		i := 0
+		for i < len(gl) && i < len(wl) && gl[i] == wl[i] {
+			i++
+		}
+		t.Errorf("%s differs from the golden file from line %d:\ngot:  %.200s\nwant: %.200s\n"+
+			"(go test ./report -update regenerates it)", name, i+1, line(gl, i), line(wl, i))
 	}
+}
+
+func line(lines []string, i int) string {
+	if i < len(lines) {
+		return lines[i]
+	}
+	return "<end of file>"
 }
 
 func TestWritersMatchGoldenFiles(t *testing.T) {
