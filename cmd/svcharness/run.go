@@ -389,14 +389,15 @@ func recoverJournal(ctx context.Context, rl *runTarget, stderr io.Writer) error 
 
 func finishRun(ctx context.Context, cfg *runConfig, run *report.Run,
 	stdout, stderr io.Writer) error {
-	files, werr := report.WriteDir(cfg.reportDir, run)
+	_, werr := report.WriteDir(cfg.reportDir, run)
 	if err := report.WriteTable(stdout, run); err != nil {
 		return err
 	}
 	if werr != nil {
 		return fmt.Errorf("run: %w", werr)
 	}
-	fmt.Fprintf(stderr, "reports: %s\n", strings.Join(files[max(len(files)-4, 0):], " "))
+	fmt.Fprintf(stderr, "reports in %s: %s, %s, %s, %s/<scenario>.ndjson\n", cfg.reportDir,
+		report.FileHTML, report.FileJUnit, report.FileJSON, report.DirTelemetry)
 	t := run.Totals
 	switch {
 	case ctx.Err() != nil:
