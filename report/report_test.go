@@ -129,7 +129,8 @@ func TestTotals(t *testing.T) {
 		t.Errorf("got precision %v, recall %v, suppression accuracy %v; want 1, 0.5, 1",
 			tot.Precision, tot.Recall, tot.SuppressionAccuracy)
 	}
-	if tot.Verdicts[Error] != 1 || tot.Classes[EmulationError] != 1 || tot.Classes[FalseNegative] != 1 {
+	if tot.Verdicts[Error] != 1 || tot.Classes[EmulationError] != 1 ||
+		tot.Classes[FalseNegative] != 1 {
 		t.Errorf("got verdicts %v classes %v; the emulation error must not count as missed",
 			tot.Verdicts, tot.Classes)
 	}
@@ -197,7 +198,8 @@ func TestWriteDirTelemetryReplays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev.EventID != 7045 || ev.Value("ServiceName") != "PSEXESVC" || !ev.Time.Equal(t0.Add(2*time.Second)) {
+	if ev.EventID != 7045 || ev.Value("ServiceName") != "PSEXESVC" ||
+		!ev.Time.Equal(t0.Add(2*time.Second)) {
 		t.Errorf("got %+v; want the 7045 written", ev)
 	}
 	if r.Results[0].TelemetryFile == "" && r.Results[1].TelemetryFile == "" {

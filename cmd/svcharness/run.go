@@ -31,8 +31,8 @@ Usage: svcharness run [--lab FILE] [--scenario ID]... [--label EXPR]
 
 Run scenarios of the catalog on a lab, correlate what the hosts recorded, and
 judge each run against its expectation. Without --lab, the built-in simulated
-lab (the four hosts of "svcharness lab serve") is started in-process on
-loopback for the run.
+lab (the four hosts of "svcharness lab serve", plus a workstation and a server
+per extra --parallel worker) is started in-process on loopback for the run.
 
 Live progress goes to stderr, the scorecard to stdout. The report directory
 receives report.json, junit.xml (one test case per scenario: a wrong verdict
@@ -291,8 +291,11 @@ func (rl *runTarget) startSimLab(cfg *runConfig, log *slog.Logger) (*runTarget, 
 	if err != nil {
 		return nil, nil, fmt.Errorf("run: %w", err)
 	}
-	sl, err := harness.StartSimLab(harness.SimLabConfig{Dir: dir, Seed: cfg.seed,
-		Logger: log.With("component", "sim")})
+	// One more workstation and server per extra worker, so that --parallel
+	// has disjoint hosts to run on; the first four are the catalog's lab.
+	hosts := harness.SimHosts(min(4+2*(cfg.parallel-1), 64))
+	sl, err := harness.StartSimLab(harness.SimLabConfig{Hosts: hosts, Dir: dir,
+		Seed: cfg.seed, Logger: log.With("component", "sim")})
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, nil, &exitError{code: exitEmulation, err: fmt.Errorf("run: %w", err)}
