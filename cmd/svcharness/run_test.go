@@ -11,6 +11,7 @@ import (
 
 	"github.com/svcharness/svcharness/labs"
 	"github.com/svcharness/svcharness/report"
+	"github.com/svcharness/svcharness/scenarios"
 )
 
 func readRunReport(t *testing.T, dir string) *report.Run {
@@ -59,6 +60,24 @@ func TestRunOnBuiltinLab(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, report.FileHTML)); err != nil {
 		t.Error(err)
+	}
+	checkReplay(t, dir)
+}
+
+// checkReplay feeds psexec-default's telemetry file to "svcharness
+// correlate" with the catalog's policy: the alert the run judged must come
+// back, unsuppressed.
+func checkReplay(t *testing.T, dir string) {
+	t.Helper()
+	policy := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(policy, scenarios.DefaultPolicy(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI("correlate", "--policy", policy,
+		filepath.Join(dir, "telemetry", "psexec-default.ndjson"))
+	if code != exitFindings || !strings.Contains(stdout, "PSEXESVC") {
+		t.Errorf("replay: got exit %d, output %q %q; want 1 and the PSEXESVC alert", code,
+			stdout, stderr)
 	}
 }
 
