@@ -145,3 +145,31 @@ func checkRefused(t *testing.T, o *Outcome) {
 		t.Errorf("%d steps ran on a refused host; want none", len(o.Emulation.Outcome.Steps))
 	}
 }
+
+// TestMissingSensorIsSkipped runs a scenario that requires Sysmon on a
+// target without it: the inventory's declared sensors skip it before it
+// runs, and with no sensors declared the missing channel skips it after.
+func TestMissingSensorIsSkipped(t *testing.T) {
+	hosts := DefaultSimHosts()
+	hosts[1].Sensors = sim.SensorConfig{NoSysmon: true}
+	cat, _ := scenarios.Builtin()
+	s, _ := cat.Lookup("spooler-restart") // requires: [sysmon]
+	for _, declared := range []bool{true, false} {
+		sl := startLab(t, SimLabConfig{Seed: 1, Hosts: hosts})
+		if !declared {
+			for i := range sl.Inventory.Hosts {
+				sl.Inventory.Hosts[i].Sensors = nil
+			}
+		}
+		o := newHarness(t, sl, nil).RunScenario(context.Background(), s)
+		r := o.Result
+		if r.Verdict != report.Skip || r.Class != report.Skipped ||
+			strings.Join(r.MissingSensors, ",") != "sysmon" {
+			t.Errorf("declared %v: got %s (%s), missing %v: %s; want skip for sysmon", declared,
+				r.Verdict, r.Class, r.MissingSensors, r.Reason)
+		}
+		if ran := o.Emulation != nil; ran == declared {
+			t.Errorf("declared %v: emulation ran %v; want %v", declared, ran, !declared)
+		}
+	}
+}
