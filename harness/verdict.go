@@ -20,15 +20,7 @@ import (
 // missing sensor is a skip before the alerts are looked at.
 func (h *Harness) judge(o *Outcome) {
 	r, e := o.Result, o.Emulation
-	r.Duration = time.Since(r.Started)
-	r.Events, r.EventsCount = e.Events, len(e.Events)
-	for _, c := range e.Collections {
-		r.SkippedEvents += len(c.Skipped)
-	}
-	r.JoinKeys = joinKeys(o.Plan)
-	if err := e.Outcome.CleanupErr; err != nil {
-		r.CleanupError = err.Error()
-	}
+	recordEmulation(r, o.Plan, e)
 	if err := e.Outcome.StepsErr; err != nil {
 		r.EmulationError = err.Error()
 		setVerdict(r, report.Error, report.EmulationError, emulationReason(err))
@@ -45,21 +37,41 @@ func (h *Harness) judge(o *Outcome) {
 	}
 
 	o.Alerts = correlateEvents(h.cfg.Policy, e.Events)
-	j := newJoiner(o.Plan, e.Events)
-	for _, a := range o.Alerts {
-		ra := j.reportAlert(a)
-		if ra.JoinedBy != "" {
-			o.Joined = append(o.Joined, a)
-			r.Alerts = append(r.Alerts, ra)
-		} else {
-			r.Unattributed = append(r.Unattributed, ra)
-		}
-	}
+	o.Joined = joinAlerts(r, newJoiner(o.Plan, e.Events), o.Alerts)
 	classify(r, e.Since[o.Plan.Hosts["target"]])
 	if r.CleanupError != "" {
 		r.Verdict = report.Error
 		r.Reason += "; but cleanup left something behind: " + r.CleanupError
 	}
+}
+
+// recordEmulation copies what the emulation did and collected into r.
+func recordEmulation(r *report.Result, p *scenarios.Plan, e *emulate.Emulation) {
+	r.Duration = time.Since(r.Started)
+	r.Events, r.EventsCount = e.Events, len(e.Events)
+	for _, c := range e.Collections {
+		r.SkippedEvents += len(c.Skipped)
+	}
+	r.JoinKeys = joinKeys(p)
+	if err := e.Outcome.CleanupErr; err != nil {
+		r.CleanupError = err.Error()
+	}
+}
+
+// joinAlerts sorts alerts into r's joined and unattributed lists and
+// returns the joined ones.
+func joinAlerts(r *report.Result, j *joiner, alerts []correlate.Alert) []correlate.Alert {
+	var joined []correlate.Alert
+	for _, a := range alerts {
+		ra := j.reportAlert(a)
+		if ra.JoinedBy != "" {
+			joined = append(joined, a)
+			r.Alerts = append(r.Alerts, ra)
+		} else {
+			r.Unattributed = append(r.Unattributed, ra)
+		}
+	}
+	return joined
 }
 
 func emulationReason(err error) string {
