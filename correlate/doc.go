@@ -9,6 +9,13 @@
 // State is bounded: it expires with the window and every table has a cap
 // whose evictions are counted in Stats.
 //
+// An incident is one creation of a service on a host: a name created again
+// (PsExec's PSEXESVC per session, smbexec's service per command) is a new
+// incident, so approved activity never absorbs an attacker's. Evidence from a
+// source that contradicts an incident's first one is kept as another origin,
+// and an approval or remote-execution host that does not cover every origin
+// does not suppress.
+//
 // A Policy holds the three AN1185 tunables (the service binary allowlist, the
 // parent-process correlation window, the approved remote-execution hosts) and
 // named approvals. Suppressed alerts are still produced, with SuppressedBy set

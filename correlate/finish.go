@@ -128,6 +128,7 @@ func (e *Engine) finish(h *hostState, inc *incident) {
 		return
 	}
 	inc.closed = true
+	inc.prevSame = nil // a closed incident keeps no older one alive
 	if inc.burst != nil || inc.signals == 0 {
 		// A burst member's evidence is its burst's, which closes on its own.
 		return

@@ -27,7 +27,9 @@ const (
 	// Temp, ProgramData, a share or UNC path, is a relative path, is a shell
 	// one-liner (%COMSPEC%, cmd /c, powershell -enc), has a random-looking
 	// name, is svchost -k with an unknown group, or masquerades as a system
-	// binary outside System32 or under WinSxS.
+	// binary outside System32 or under WinSxS; or services.exe ran it with a
+	// SHA-256 the allowlist does not pin for its path, or with another hash
+	// than an earlier start of the same service (a replaced binary).
 	NonstandardBinary
 	// RapidExecution: the service was started (7036 running, a services.exe
 	// child, a 7000/7009 start failure) within the window of its install.
@@ -44,8 +46,12 @@ const (
 	// RemoteOrigin: the installing logon was a network logon (Security 4624
 	// type 3 whose TargetLogonId is the 4697 SubjectLogonId).
 	RemoteOrigin
-	// InstallBurst: many suspicious installs on one host from one origin in
-	// a short span, reported as one incident (smbexec, Tchopper).
+	// InstallBurst: BurstCount suspicious installs on one host within
+	// BurstWindow from one origin (the remote source host or address and the
+	// installing account; not the logon, since each remote SCM session logs
+	// on anew), reported as one incident listing the services (smbexec,
+	// which re-creates one name per command, Tchopper). Installs are counted,
+	// not names.
 	InstallBurst
 
 	numSignals
