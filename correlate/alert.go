@@ -56,7 +56,7 @@ type Alert struct {
 	Reasons      []string   `json:"reasons"`
 	FirstSeen    time.Time  `json:"first_seen"`
 	LastSeen     time.Time  `json:"last_seen"`
-	Services     []string   `json:"services,omitempty"` // install_burst: every service
+	Services     []string   `json:"services,omitempty"` // install_burst: each service name once
 	Creator      string     `json:"creator,omitempty"`  // process that created or changed it
 	User         string     `json:"user,omitempty"`
 	SourceHost   string     `json:"source_host,omitempty"`
