@@ -10,41 +10,24 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/svcharness/svcharness/labs"
 )
 
-var (
-	buildOnce sync.Once
-	builtCLI  string
-	buildErr  error
-)
-
-// buildCLI builds the svcharness binary once per test binary.
+// buildCLI builds the svcharness binary into the test's temporary
+// directory.
 func buildCLI(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binary and runs it in processes of its own; not with -short")
 	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "svcharness-bin-*")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		builtCLI = filepath.Join(dir, "svcharness")
-		out, err := exec.Command("go", "build", "-o", builtCLI, ".").CombinedOutput()
-		if err != nil {
-			buildErr = errors.New(string(out))
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("build svcharness: %v", buildErr)
+	bin := filepath.Join(t.TempDir(), "svcharness")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build svcharness: %v\n%s", err, out)
 	}
-	return builtCLI
+	return bin
 }
 
 // TestInterruptedRunLeavesNoService runs real processes: "lab serve" in one,
