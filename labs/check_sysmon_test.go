@@ -85,3 +85,44 @@ func TestAuditSetting(t *testing.T) {
 		t.Errorf("found a subcategory that is not printed")
 	}
 }
+
+func TestSysmonConfigFromXML(t *testing.T) {
+	const doc = `<Sysmon schemaversion="4.90"><EventFiltering>
+	<RuleGroup groupRelation="or">
+	  <RegistryEvent onmatch="include">
+	    <TargetObject condition="end with">\ImagePath</TargetObject>
+	    <Rule groupRelation="and">
+	      <TargetObject condition="contains">\Services\</TargetObject>
+	      <Image condition="image">reg.exe</Image>
+	    </Rule>
+	  </RegistryEvent>
+	</RuleGroup>
+	<RuleGroup groupRelation="or"><ProcessCreate onmatch="exclude"/></RuleGroup>
+	<RuleGroup groupRelation="or"><NetworkConnect onmatch="include">
+	  <Image condition="end with">powershell.exe</Image></NetworkConnect></RuleGroup>
+	</EventFiltering></Sysmon>`
+	cfg, err := SysmonConfigFromXML([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gaps := SysmonGaps(cfg)
+	reg := strings.Join(gaps["sysmon services keys"], "\n")
+	// ImagePath by anyone, and reg.exe anywhere under Services, are logged;
+	// PowerShell writing ServiceDll or Start is not.
+	if strings.Contains(reg, `ImagePath written`) || strings.Contains(reg, `reg.exe (`) ||
+		!strings.Contains(reg, `\Start written by C:\Windows\System32\WindowsPowerShell`) {
+		t.Errorf("registry gaps:\n%s\nwant only PowerShell's ServiceDll and Start writes", reg)
+	}
+	if _, ok := gaps["sysmon service processes"]; ok {
+		t.Errorf("process gaps %v; want none with an empty exclude rule", gaps)
+	}
+	if len(gaps["sysmon network"]) != 3 {
+		t.Errorf("network gaps %v; want every service binary", gaps["sysmon network"])
+	}
+	for _, bad := range []string{`<!DOCTYPE x [<!ENTITY a "b">]><Sysmon/>`, `<Config/>`,
+		`<Sysmon><EventFiltering>`} {
+		if _, err := SysmonConfigFromXML([]byte(bad)); err == nil {
+			t.Errorf("%q: got no error; want one", bad)
+		}
+	}
+}
