@@ -51,9 +51,10 @@ type incident struct {
 	suspicious    bool // counted towards install bursts
 	oneLiner      bool // the binary is a shell one-liner: scored higher
 	inBurst       bool
-	burst         *incident // the burst incident this one was merged into
-	members       []string  // burst: the distinct services, in order
-	burstInstalls int       // burst: the installs it merged
+	burst         *incident   // the burst incident this one was merged into
+	members       []string    // burst: the distinct services, in order
+	burstInstalls int         // burst: the installs it merged
+	parts         []*incident // burst: the installs, up to maxBurstNames
 	isBurst       bool
 	closed        bool
 }
@@ -344,6 +345,9 @@ func (e *Engine) merge(b, inc *incident) {
 	}
 	inc.evidence, inc.reasons = nil, nil
 	b.burstInstalls++
+	if len(b.parts) < maxBurstNames {
+		b.parts = append(b.parts, inc) // for approvals, which must cover each
+	}
 	if n := inc.name(); !slices.Contains(b.members, n) && len(b.members) < maxBurstNames {
 		b.members = append(b.members, n) // smbexec re-creates one name per command
 	}

@@ -265,3 +265,24 @@ func setField(fs []telemetry.Field, name, value string) []telemetry.Field {
 	}
 	return fs
 }
+
+// TestApprovedSessionsMakeNoBurst: an administrator looping PsExec from the
+// jump host re-creates PSEXESVC once per session. Enough sessions make an
+// install burst, and the approval that covers every one of its installs
+// covers the burst too.
+func TestApprovedSessionsMakeNoBurst(t *testing.T) {
+	var sessions []string
+	for range DefaultBurstCount + 1 {
+		sessions = append(sessions, synth.ScenarioAdminPsExec)
+	}
+	alerts := injectAndRun(t, jumpPolicy(t), Options{}, "ws0003", 40, sessions...)
+	if len(alerts) == 0 {
+		t.Fatal("got no alerts; want the sessions reported as suppressed")
+	}
+	for _, a := range alerts {
+		if !a.Suppressed() {
+			t.Errorf("got unsuppressed %q %v; want approved-jump-psexec (reasons %q)", a.Service,
+				a.Signals, a.Reasons)
+		}
+	}
+}

@@ -20,15 +20,17 @@ var blocksRemoteHost = []Signal{ServiceKeyWritten, NonstandardBinary, ImagePathC
 func (e *Engine) suppression(inc *incident) (string, []string) {
 	var reasons []string
 	now := e.opts.Now().UTC()
-	subj := inc.subject()
+	subjects := inc.subjects()
 	for i := range e.pol.Approvals {
 		a := &e.pol.Approvals[i]
-		if !a.Match.matches(e.pol, subj) {
+		if !a.Match.matches(e.pol, subjects[0].subject) {
 			continue
 		}
-		if o, ok := uncovered(inc, func(s subject) bool { return a.Match.matches(e.pol, s) }); ok {
-			reasons = append(reasons, fmt.Sprintf("approval %s matches but does not cover "+
-				"evidence from %s, so it does not suppress", a.ID, o))
+		if what, ok := uncovered(subjects, func(s subject) bool {
+			return a.Match.matches(e.pol, s)
+		}); ok {
+			reasons = append(reasons, fmt.Sprintf("approval %s matches but does not cover %s, "+
+				"so it does not suppress", a.ID, what))
 			continue
 		}
 		if !a.Expires.IsZero() && now.After(a.Expires) {
@@ -106,11 +108,11 @@ func (e *Engine) remoteApproved(inc *incident) (id, why string) {
 	default:
 		return "", ""
 	}
-	if o, ok := uncovered(inc, func(s subject) bool {
+	if what, ok := uncovered(inc.subjects(), func(s subject) bool {
 		return e.pol.isRemoteExecutionHost(s.sourceHost) || e.pol.isRemoteExecutionHost(s.sourceIP)
 	}); ok {
-		return "", fmt.Sprintf("source %s is an approved remote-execution host but evidence "+
-			"also came from %s, which is not", host, o)
+		return "", fmt.Sprintf("source %s is an approved remote-execution host but not that of "+
+			"%s", host, what)
 	}
 	if sig, ok := blocking(inc.signals, blocksRemoteHost); ok {
 		return "", fmt.Sprintf("source %s is an approved remote-execution host but %s keeps the alert open",
@@ -129,18 +131,50 @@ func blocking(s signalSet, sigs []Signal) (Signal, bool) {
 	return 0, false
 }
 
-// uncovered returns the first of the incident's other origins (sources that
-// contradict its first one) for which covers fails: an approval granted to
-// one source cannot speak for evidence from another.
-func uncovered(inc *incident, covers func(subject) bool) (origin, bool) {
-	for _, o := range inc.others {
-		s := inc.subject()
-		s.sourceHost, s.sourceIP = o.host, o.ip
-		if !covers(s) {
-			return o, true
+// uncovered returns what the first subject that covers rejects describes.
+func uncovered(subjects []part, covers func(subject) bool) (string, bool) {
+	for _, p := range subjects {
+		if !covers(p.subject) {
+			return p.what, true
 		}
 	}
-	return origin{}, false
+	return "", false
+}
+
+// part is one subject an approval must match to suppress an incident, with
+// what it stands for in a reason.
+type part struct {
+	subject
+	what string
+}
+
+// subjects lists what an approval must match to suppress the incident: the
+// incident itself, and the same with each other origin its evidence came
+// from (an approval granted to one source cannot speak for another). For a
+// burst, that is every install it merged; a burst whose installs were not all
+// kept cannot be approved.
+func (inc *incident) subjects() []part {
+	if !inc.isBurst {
+		return inc.originParts(inc.subject(), inc.others)
+	}
+	var out []part
+	for _, m := range inc.parts {
+		out = append(out, m.originParts(m.subject(), append(m.others, inc.others...))...)
+	}
+	if len(out) == 0 || len(inc.parts) < inc.burstInstalls {
+		return []part{{subject: inc.subject(), what: "every install of the burst"}}
+	}
+	return out
+}
+
+func (inc *incident) originParts(s subject, others []origin) []part {
+	out := []part{{subject: s, what: "the install of " + quote(inc.name())}}
+	for _, o := range others {
+		so := s
+		so.sourceHost, so.sourceIP = o.host, o.ip
+		out = append(out, part{subject: so, what: "evidence from " + o.String()})
+	}
+	return out
 }
 
 // anyUnpinned returns an observed hash of the incident's binary that the
