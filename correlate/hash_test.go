@@ -52,6 +52,7 @@ func TestAllowlistEveryHash(t *testing.T) {
 		{"pinned binary started twice", []string{agentHash, agentHash}, true},
 		{"binary replaced between starts", []string{agentHash, otherHash}, false},
 		{"replaced before the first start", []string{otherHash}, false},
+		{"replaced and started after the window", []string{"", otherHash}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,6 +60,12 @@ func TestAllowlistEveryHash(t *testing.T) {
 			events := []*telemetry.Event{s.install7045(0, "HarnessLabAgent", `"`+agentPath+`"`)}
 			for i, h := range tt.hashes {
 				at := time.Duration(i+1) * 20 * time.Second
+				if h == "" {
+					continue // a start long after the install
+				}
+				if i > 0 && tt.hashes[0] == "" {
+					at = DefaultWindow + time.Hour
+				}
 				events = append(events, agentStart(s, at, "{00000000-0000-0000-0000-00000000010"+
 					string(rune('0'+i))+"}", h), s.state(at, "HarnessLabAgent", "running"),
 					s.state(at+5*time.Second, "HarnessLabAgent", "stopped"))

@@ -170,6 +170,12 @@ func (e *Engine) serviceChild(h *hostState, p *proc, evid Evidence, hashes, how 
 	e.note(inc, evid, noSignal, "services.exe started "+baseName(p.image)+
 		" with no install or change of its service in the window")
 	e.classify(h, inc, evid, firstOf(p.cmdline, p.image), "")
+	if unpinned {
+		// The binary changed on disk (no SCM event records that), so its run
+		// is a child of a changed service, however long ago it was installed.
+		e.note(inc, evid, ServicesChild, "services.exe started "+baseName(p.image)+
+			", a binary replaced since the allowlist pinned it")
+	}
 	e.observeHash(inc, evid, p.image, sha)
 }
 
