@@ -23,7 +23,8 @@ func smbexecSession(commands int, ordered bool) []*telemetry.Event {
 	for i := range commands {
 		at := time.Duration(i) * 1500 * time.Millisecond
 		logon := uint64(0x49793 + 0x100*i)
-		image := fmt.Sprintf(`%%COMSPEC%% /Q /c echo cmd%d ^> \\SRV01\C$\__output_TTQkTFDv 2^>^&1 > `+
+		image := fmt.Sprintf(`%%COMSPEC%% /Q /c echo cmd%d `+
+			`^> \\SRV01\C$\__output_TTQkTFDv 2^>^&1 > `+
 			`%%SYSTEMROOT%%\bat%d.bat & %%COMSPEC%% /Q /c %%SYSTEMROOT%%\bat%d.bat & `+
 			`del %%SYSTEMROOT%%\bat%d.bat`, i, i, i, i)
 		sec = append(sec, s.logon(at, "3", logon, "10.10.0.11", "WS01"),

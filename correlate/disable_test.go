@@ -54,7 +54,8 @@ func TestDisabledSignalChangesVerdict(t *testing.T) {
 	}
 	split := eng.Close()
 	if len(burst) != 1 || len(split) != 6 || hasSignal(split, InstallBurst) {
-		t.Errorf("got %d alerts with install_burst and %d without (burst signal %v); want 1 and 6, "+
+		t.Errorf("got %d alerts with install_burst and %d without (burst signal %v); "+
+			"want 1 and 6, "+
 			"none with install_burst", len(burst), len(split), hasSignal(split, InstallBurst))
 	}
 }

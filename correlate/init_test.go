@@ -42,7 +42,8 @@ func TestPolicyIDAndHashChecks(t *testing.T) {
 			t.Errorf("isID(%q): got %v; want %v", s, got, want)
 		}
 	}
-	hashes := map[string]bool{agentHash: true, "52A752E8D1A8866746A62C26C1C5B1054A8091BDB21E3C3C38A738158ABFE7DA": true,
+	hashes := map[string]bool{agentHash: true,
+		"52A752E8D1A8866746A62C26C1C5B1054A8091BDB21E3C3C38A738158ABFE7DA": true,
 		agentHash[:63]: false, agentHash[:63] + "g": false, "": false}
 	for s, want := range hashes {
 		if got := isSHA256(s); got != want {

@@ -161,7 +161,8 @@ func TestRecreatedServiceSplits(t *testing.T) {
 			want = "approved-jump-psexec"
 		}
 		if a.SuppressedBy != want {
-			t.Errorf("alert from %s: got suppressed_by %q; want %q", a.SourceHost, a.SuppressedBy, want)
+			t.Errorf("alert from %s: got suppressed_by %q; want %q", a.SourceHost,
+				a.SuppressedBy, want)
 		}
 	}
 }
@@ -231,9 +232,11 @@ func TestKerberosSourceNamed(t *testing.T) {
 		{"Kerberos, no name anywhere", func(s *stream) []*telemetry.Event {
 			return deployment(s, time.Second, "-", 0x3e1a)
 		}, ""},
-		{"Kerberos, the host's own connection names the address", func(s *stream) []*telemetry.Event {
-			return append([]*telemetry.Event{mgmtConn}, deployment(s, time.Second, "-", 0x3e1a)...)
-		}, "approved-deployment-runner"},
+		{"Kerberos, the host's own connection names the address",
+			func(s *stream) []*telemetry.Event {
+				return append([]*telemetry.Event{mgmtConn},
+					deployment(s, time.Second, "-", 0x3e1a)...)
+			}, "approved-deployment-runner"},
 		{"Kerberos, an NTLM logon names the address before the incident closes",
 			func(s *stream) []*telemetry.Event {
 				return append(deployment(s, time.Second, "-", 0x3e1a),
@@ -243,12 +246,14 @@ func TestKerberosSourceNamed(t *testing.T) {
 			other := newStream("WS0042.lab.local").net3(0, "{00000000-0000-0000-0000-0000000000e2}",
 				`C:\Users\Public\x.exe`, "10.20.0.31")
 			other.Fields = setField(other.Fields, "SourceIp", "10.20.0.62")
-			return append([]*telemetry.Event{other}, deployment(s, time.Second, "MGMT01", 0x3e1a)...)
+			return append([]*telemetry.Event{other},
+				deployment(s, time.Second, "MGMT01", 0x3e1a)...)
 		}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := only(t, correlateAll(t, catalogPolicy(t), tt.build(newStream("WS01.lab.local"))...))
+			events := tt.build(newStream("WS01.lab.local"))
+			a := only(t, correlateAll(t, catalogPolicy(t), events...))
 			if a.SuppressedBy != tt.want {
 				t.Errorf("got suppressed_by %q (source %q/%q); want %q; reasons %q", a.SuppressedBy,
 					a.SourceHost, a.SourceIP, tt.want, a.Reasons)
