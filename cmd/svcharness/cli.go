@@ -120,3 +120,34 @@ func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 	}
 	return fs
 }
+
+// parseInterspersed parses flags found before, between and after the
+// positional arguments, which it returns in order. With dashDash, everything
+// after a "--" is positional; otherwise "--" only ends the flags as the flag
+// package has it. --help comes back as flag.ErrHelp, any other flag error as
+// a usage error.
+func parseInterspersed(fs *flag.FlagSet, args []string, dashDash bool) ([]string, error) {
+	var pos, tail []string
+	if dashDash {
+		for i, a := range args {
+			if a == "--" {
+				args, tail = args[:i], args[i+1:]
+				break
+			}
+		}
+	}
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageErrorf("%v", err)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	return append(pos, tail...), nil
+}

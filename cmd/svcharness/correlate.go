@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -99,27 +98,11 @@ func parseCorrelateArgs(name, usage string, args []string, stderr io.Writer,
 		fs.Func("disable-signal", "never raise these `signals` (comma-separated)",
 			func(v string) error { return cfg.disable(v) })
 	}
-	var tail []string
-	for i, a := range args {
-		if a == "--" {
-			args, tail = args[:i], args[i+1:]
-			break
-		}
+	files, err := parseInterspersed(fs, args, true)
+	if err != nil {
+		return cfg, err
 	}
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return cfg, err
-			}
-			return cfg, usageErrorf("%v", err)
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		cfg.files = append(cfg.files, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	cfg.files = append(cfg.files, tail...)
+	cfg.files = files
 	switch {
 	case withFormat && cfg.format != "table" && cfg.format != "json" && cfg.format != "ndjson":
 		return cfg, usageErrorf("--format must be table, json or ndjson, not %q", cfg.format)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -87,27 +86,11 @@ func parseEventsArgs(args []string, stderr io.Writer) (eventsConfig, error) {
 	fs := newFlagSet("events", eventsUsage, stderr)
 	fs.StringVar(&cfg.format, "format", "table", "output `format`: table or json")
 	fs.BoolVar(&cfg.count, "count", false, "print only the record count of each file")
-	var tail []string
-	for i, a := range args {
-		if a == "--" {
-			args, tail = args[:i], args[i+1:]
-			break
-		}
+	files, err := parseInterspersed(fs, args, true)
+	if err != nil {
+		return cfg, err
 	}
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return cfg, err
-			}
-			return cfg, usageErrorf("%v", err)
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		cfg.files = append(cfg.files, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	cfg.files = append(cfg.files, tail...)
+	cfg.files = files
 	if cfg.format != "table" && cfg.format != "json" {
 		return cfg, usageErrorf("--format must be table or json, not %q", cfg.format)
 	}

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -75,19 +73,9 @@ func parseScenariosArgs(args []string, stderr io.Writer) (scenariosConfig, error
 	fs.Var(&cfg.catalogs, "catalog", "add the scenario files under `DIR` (repeatable)")
 	fs.StringVar(&cfg.format, "format", "table", "list output `format`: table or json")
 	fs.Uint64Var(&cfg.seed, "seed", 1, "random `seed` for the names show renders")
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return cfg, err
-			}
-			return cfg, usageErrorf("%v", err)
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
+	pos, err := parseInterspersed(fs, args, false)
+	if err != nil {
+		return cfg, err
 	}
 	return cfg, checkScenariosArgs(&cfg, pos)
 }
