@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/svcharness/svcharness/scenarios"
@@ -38,7 +39,9 @@ type JournalEntry struct {
 // maxJournalEntry bounds one entry file; an entry is a few kilobytes.
 const maxJournalEntry = 1 << 20
 
-var journalName = regexp.MustCompile(`^[0-9a-z-]{1,140}\.json$`)
+var journalName = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[0-9a-z-]{1,140}\.json$`)
+})
 
 // OpenJournal opens (creating it, private to the user) the journal
 // directory.
@@ -63,7 +66,7 @@ func (j *Journal) Begin(p *scenarios.Plan) error {
 		return fmt.Errorf("journal cleanup of %s: %w", p.Scenario.ID, err)
 	}
 	dst := j.path(p.RunID, p.Scenario.ID)
-	if !journalName.MatchString(filepath.Base(dst)) {
+	if !journalName().MatchString(filepath.Base(dst)) {
 		return fmt.Errorf("journal cleanup of %s: unusable run ID %q", p.Scenario.ID, p.RunID)
 	}
 	f, err := os.CreateTemp(j.dir, ".entry-*")
@@ -102,7 +105,7 @@ func (j *Journal) Pending() ([]JournalEntry, error) {
 	var out []JournalEntry
 	var errs []error
 	for _, de := range des {
-		if de.IsDir() || !journalName.MatchString(de.Name()) {
+		if de.IsDir() || !journalName().MatchString(de.Name()) {
 			continue
 		}
 		e, err := readEntry(filepath.Join(j.dir, de.Name()))

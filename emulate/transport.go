@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -118,12 +119,14 @@ func (t *transport) checkBody(op, body string) (string, error) {
 	return body, nil
 }
 
-var actionRe = regexp.MustCompile(`Action[^>]*>\s*([^<\s]+)\s*<`)
+var actionRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`Action[^>]*>\s*([^<\s]+)\s*<`)
+})
 
 // operation names the WS-Management operation of a request: the last
 // segment of its a:Action URI ("Create", "Command", "Receive", …).
 func operation(body string) string {
-	m := actionRe.FindStringSubmatch(body)
+	m := actionRe().FindStringSubmatch(body)
 	if m == nil {
 		return "request"
 	}

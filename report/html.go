@@ -6,22 +6,26 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"sync"
 	"time"
 )
 
 //go:embed templates/report.html.tmpl
 var templates embed.FS
 
-// htmlTemplate is parsed once; the file holds the page's markup and CSS,
-// so the report needs no external asset and opens offline.
-var htmlTemplate = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
-	"upper":   func(v Verdict) string { return strings.ToUpper(string(v)) },
-	"join":    strings.Join,
-	"latency": latency,
-	"percent": percent,
-	"clock":   func(t time.Time) string { return t.UTC().Format("15:04:05.000") },
-	"stamp":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-}).ParseFS(templates, "templates/report.html.tmpl"))
+// htmlTemplate is parsed on first use, so commands that write no report do
+// not pay for it at start-up; the file holds the page's markup and CSS, so
+// the report needs no external asset and opens offline.
+var htmlTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
+		"upper":   func(v Verdict) string { return strings.ToUpper(string(v)) },
+		"join":    strings.Join,
+		"latency": latency,
+		"percent": percent,
+		"clock":   func(t time.Time) string { return t.UTC().Format("15:04:05.000") },
+		"stamp":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	}).ParseFS(templates, "templates/report.html.tmpl"))
+})
 
 // WriteHTML writes the run as one self-contained HTML page: the totals, then
 // per scenario its verdict, reason, signals and the evidence chain of each
@@ -31,7 +35,7 @@ func WriteHTML(w io.Writer, r *Run) error {
 	for _, res := range r.Results {
 		view.Scenarios = append(view.Scenarios, newHTMLScenario(res))
 	}
-	return htmlTemplate.Execute(w, view)
+	return htmlTemplate().Execute(w, view)
 }
 
 type htmlRun struct {
