@@ -366,7 +366,7 @@ func decodeUint(b []byte, bits int) (uint64, error) {
 		limit = ^uint64(0)
 	}
 	for _, c := range b {
-		d, ok := decHexDigit(c)
+		d, ok := hexDigit(c)
 		if !ok || uint64(d) >= base {
 			return 0, fmt.Errorf("parse number %q: bad digit", decClip(b))
 		}
@@ -376,18 +376,6 @@ func decodeUint(b []byte, bits int) (uint64, error) {
 		v = v*base + uint64(d)
 	}
 	return v, nil
-}
-
-func decHexDigit(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
 }
 
 func decTrim(b []byte) []byte {

@@ -331,7 +331,7 @@ func hex4(s []byte, i int) (rune, bool) {
 	}
 	var r rune
 	for _, c := range s[i : i+4] {
-		d, ok := decHexDigit(c)
+		d, ok := hexDigit(c)
 		if !ok {
 			return 0, false
 		}
