@@ -3,7 +3,6 @@ package labs_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,29 +13,7 @@ import (
 	"github.com/svcharness/svcharness/labs"
 	"github.com/svcharness/svcharness/labs/sim"
 	"github.com/svcharness/svcharness/labs/sim/wsman"
-	"github.com/svcharness/svcharness/scenarios"
 )
-
-// prober adapts emulate's WinRM runner to labs.Prober, as the CLI does.
-type prober struct{ r emulate.Runner }
-
-func (p prober) Probe(ctx context.Context, host string, ps bool,
-	line string) (labs.ProbeResult, error) {
-	shell := scenarios.Cmd
-	if ps {
-		shell = scenarios.PowerShell
-	}
-	res, err := p.r.Run(ctx, host, shell, line)
-	switch {
-	case errors.Is(err, emulate.ErrAuth):
-		return labs.ProbeResult{}, fmt.Errorf("%w: %w", labs.ErrAuth, err)
-	case errors.Is(err, emulate.ErrUnreachable):
-		return labs.ProbeResult{}, fmt.Errorf("%w: %w", labs.ErrUnreachable, err)
-	case err != nil:
-		return labs.ProbeResult{}, err
-	}
-	return labs.ProbeResult{Stdout: res.Stdout, ExitCode: res.ExitCode}, nil
-}
 
 // checkHost is one simulated host with one sensor switched off.
 type checkHost struct {
@@ -117,7 +94,7 @@ func runCheck(t *testing.T, inv *labs.Inventory) *labs.CheckReport {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return labs.Check(context.Background(), inv, prober{w}, labs.CheckOptions{})
+	return labs.Check(context.Background(), inv, emulate.LabProber(w), labs.CheckOptions{})
 }
 
 func finding(r *labs.CheckReport, host, check string) (labs.Finding, bool) {

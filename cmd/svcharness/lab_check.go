@@ -11,7 +11,6 @@ import (
 
 	"github.com/svcharness/svcharness/emulate"
 	"github.com/svcharness/svcharness/labs"
-	"github.com/svcharness/svcharness/scenarios"
 )
 
 const labCheckUsage = `
@@ -75,7 +74,7 @@ func checkLab(ctx context.Context, path string, timeout time.Duration) (*labs.Ch
 	if err != nil {
 		return nil, fmt.Errorf("lab check: %w", err)
 	}
-	return labs.Check(ctx, inv, winrmProber{w}, labs.CheckOptions{ProbeTimeout: timeout}), nil
+	return labs.Check(ctx, inv, emulate.LabProber(w), labs.CheckOptions{ProbeTimeout: timeout}), nil
 }
 
 func writeLabCheck(r *labs.CheckReport, asJSON bool, stdout io.Writer) error {
@@ -96,27 +95,4 @@ func writeLabCheck(r *labs.CheckReport, asJSON bool, stdout io.Writer) error {
 		return &exitError{code: exitFindings, err: errors.New("lab check: the lab is not ready")}
 	}
 	return nil
-}
-
-// winrmProber runs labs.Check's probes over emulate's WinRM runner and maps
-// its failures onto the kinds labs.Check gives fixes for.
-type winrmProber struct{ r emulate.Runner }
-
-func (p winrmProber) Probe(ctx context.Context, host string, ps bool,
-	line string) (labs.ProbeResult, error) {
-	shell := scenarios.Cmd
-	if ps {
-		shell = scenarios.PowerShell
-	}
-	res, err := p.r.Run(ctx, host, shell, line)
-	for _, kind := range []struct{ from, to error }{{emulate.ErrAuth, labs.ErrAuth},
-		{emulate.ErrTLS, labs.ErrTLS}, {emulate.ErrUnreachable, labs.ErrUnreachable}} {
-		if errors.Is(err, kind.from) {
-			return labs.ProbeResult{}, fmt.Errorf("%w: %w", kind.to, err)
-		}
-	}
-	if err != nil {
-		return labs.ProbeResult{}, err
-	}
-	return labs.ProbeResult{Stdout: res.Stdout, ExitCode: res.ExitCode}, nil
 }

@@ -77,7 +77,7 @@ func prepareRealLab(ctx SpecContext, e suite.Env, shared suite.Shared) {
 	Expect(err).NotTo(HaveOccurred())
 	lab, err := harness.OpenLab(inv, emulate.Options{})
 	Expect(err).NotTo(HaveOccurred())
-	check := labs.Check(ctx, inv, suite.Prober(lab.Runner), labs.CheckOptions{})
+	check := labs.Check(ctx, inv, emulate.LabProber(lab.Runner), labs.CheckOptions{})
 	var text strings.Builder
 	Expect(check.WriteText(&text)).To(Succeed())
 	GinkgoWriter.Println(text.String())
