@@ -28,8 +28,8 @@ func Select(cat *scenarios.Catalog, ids []string, labelExpr string) ([]*scenario
 			}
 		}
 		if len(unknown) > 0 {
-			return nil, fmt.Errorf("select scenarios: unknown IDs %s",
-				strings.Join(unknown, ", "))
+			return nil, fmt.Errorf("select scenarios: unknown IDs %s "+
+				"(\"svcharness scenarios list\" lists the catalog)", strings.Join(unknown, ", "))
 		}
 		slices.SortFunc(list, func(a, b *scenarios.Scenario) int {
 			return strings.Compare(a.ID, b.ID)
