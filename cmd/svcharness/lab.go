@@ -18,7 +18,14 @@ import (
 	"github.com/svcharness/svcharness/labs/sim/wsman"
 )
 
-const labUsage = `
+const labOverview = `
+Usage: svcharness lab serve [flags]        start a simulated lab and write its inventory
+       svcharness lab check --lab FILE     check a lab inventory's hosts and say what to fix
+
+Run "svcharness lab serve --help" or "svcharness lab check --help" for flags
+and exit codes.`
+
+const labServeUsage = `
 Usage: svcharness lab serve [flags]
 
 Start a simulated lab: simulated Windows hosts, each behind its own WinRM
@@ -78,11 +85,12 @@ func init() { labSubcommands["serve"] = runLabServe }
 
 func runLab(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	names := slices.Sorted(maps.Keys(labSubcommands))
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(stdout, strings.TrimSpace(labUsage))
-		if len(args) == 0 {
-			return usageErrorf("lab: missing subcommand (%s)", strings.Join(names, ", "))
-		}
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, strings.TrimSpace(labOverview))
+		return usageErrorf("lab: missing subcommand (%s)", strings.Join(names, ", "))
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(stdout, strings.TrimSpace(labOverview))
 		return nil
 	}
 	sub, ok := labSubcommands[args[0]]
@@ -103,7 +111,7 @@ func runLabServe(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 func parseLabServeArgs(args []string, stderr io.Writer) (*labServeConfig, error) {
 	cfg := &labServeConfig{}
-	fs := newFlagSet("lab serve", labUsage, stderr)
+	fs := newFlagSet("lab serve", labServeUsage, stderr)
 	fs.IntVar(&cfg.hosts, "hosts", 4, "number of simulated hosts (1-64)")
 	fs.BoolVar(&cfg.tls, "tls", false, "serve HTTPS with a generated CA")
 	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:0",
