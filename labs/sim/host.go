@@ -224,7 +224,8 @@ func (h *Host) RunCommand(ctx context.Context, s Session, cmdline string,
 	if !h.lab.isAdmin(logon.User) {
 		id.integrity = "Medium"
 	}
-	x := &execCtx{ctx: ctx, h: h, p: host, stdout: stdout, stderr: stderr, logon: logon}
+	x := &execCtx{ctx: ctx, h: h, p: host, stdin: newStdin(stdin), stdout: stdout, stderr: stderr,
+		logon: logon}
 	x.p.CurrentDir = userProfile(logon.User)
 	code := h.runCmdExe(x, cmdline, id)
 	// The command line may carry credentials (PsExec -p), so only its size

@@ -82,6 +82,7 @@ type execCtx struct {
 	p      *Process
 	args   []string // argv without the program name
 	raw    string   // the command line after the program name
+	stdin  *psStdin // nil reads as empty; children inherit it, as handles are
 	stdout io.Writer
 	stderr io.Writer
 	logon  *Logon // the logon the process belongs to, for remote actions
@@ -192,8 +193,8 @@ func (h *Host) runImage(x *execCtx, image, cmdline string, id identity) (int, er
 	if isConsole(f.Path) && !isConsole(x.p.Image) {
 		h.startConhost(p)
 	}
-	child := &execCtx{ctx: x.ctx, h: h, p: p, stdout: x.stdout, stderr: x.stderr,
-		logon: x.logon}
+	child := &execCtx{ctx: x.ctx, h: h, p: p, stdin: x.stdin, stdout: x.stdout,
+		stderr: x.stderr, logon: x.logon}
 	child.raw = argsAfterProgram(cmdline)
 	child.args = splitArgs(child.raw)
 	code := 0

@@ -449,6 +449,8 @@ func (r *psRun) method(v any, name string, args []any) (any, error) {
 		return timeMethod(t, ln, args)
 	case string:
 		return stringMethod(t, ln, args)
+	case *psStdin:
+		return t.call(r.x.ctx, ln)
 	case *psService:
 		if ln == "delete" && t.wmi {
 			o := &psObj{vals: map[string]any{}, name: "__PARAMETERS"}
@@ -485,6 +487,8 @@ func psTypeName(v any) string {
 		return "System.DateTime"
 	case *Record:
 		return "System.Diagnostics.Eventing.Reader.EventLogRecord"
+	case *psStdin:
+		return "System.IO.SyncTextReader"
 	case nil:
 		return "System.Object"
 	}
@@ -597,6 +601,11 @@ func (r *psRun) static(target any, name string, args []any) (any, error) {
 	case "math::round":
 		f, _ := psFloat(arg(0))
 		return int64(f + 0.5), nil
+	case "console::in":
+		if r.x.stdin == nil {
+			r.x.stdin = newStdin(nil)
+		}
+		return r.x.stdin, nil
 	}
 	if key == "io.directory::createdirectory" {
 		r.x.h.mkdir(r.x.h.localPath(absPath(r.x.p.CurrentDir, psString(arg(0)))))
