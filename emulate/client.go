@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -165,6 +166,13 @@ func endpoint(t Target, opts Options) (*winrm.Endpoint, error) {
 // A non-zero exit code is not an error; a failure to run is, and matches
 // ErrEmulation.
 func (c *Client) Run(ctx context.Context, shell scenarios.Shell, line string) (Result, error) {
+	return c.RunInput(ctx, shell, line, nil)
+}
+
+// RunInput is Run with stdin fed to the command (WS-Management Send
+// requests of at most 32 KiB each, then end of stream); nil sends nothing.
+func (c *Client) RunInput(ctx context.Context, shell scenarios.Shell, line string,
+	stdin io.Reader) (Result, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.opts.CallTimeout)
@@ -182,7 +190,12 @@ func (c *Client) Run(ctx context.Context, shell scenarios.Shell, line string) (R
 	start := time.Now()
 	stdout := &cappedBuffer{max: c.opts.MaxOutput}
 	stderr := &cappedBuffer{max: c.opts.MaxOutput}
-	code, err := wc.RunWithContextWithInput(ctx, command, stdout, stderr, nil)
+	if stdin != nil {
+		// Hide any WriterTo, so that io.Copy in masterzen/winrm writes (and
+		// sends) 32 KiB at a time rather than the whole input at once.
+		stdin = struct{ io.Reader }{stdin}
+	}
+	code, err := wc.RunWithContextWithInput(ctx, command, stdout, stderr, stdin)
 	res := Result{Stdout: stdout.String(), RawStderr: stderr.String(), ExitCode: code,
 		Truncated: stdout.dropped || stderr.dropped, Duration: time.Since(start)}
 	res.Stderr, _ = DecodeCLIXML(res.RawStderr)

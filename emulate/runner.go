@@ -18,6 +18,14 @@ type Runner interface {
 	Run(ctx context.Context, host string, shell scenarios.Shell, line string) (Result, error)
 }
 
+// InputRunner is a Runner that can also feed a command's standard input.
+// Upload streams payloads through it when the runner has it.
+type InputRunner interface {
+	Runner
+	RunInput(ctx context.Context, host string, shell scenarios.Shell, line string,
+		stdin io.Reader) (Result, error)
+}
+
 // ErrUnknownHost is returned for a host the runner was not given.
 var ErrUnknownHost = emulationKind("host not in the inventory")
 
@@ -54,6 +62,16 @@ func (w *WinRM) Run(ctx context.Context, host string, shell scenarios.Shell,
 	return c.Run(ctx, shell, line)
 }
 
+// RunInput runs line on host with stdin as its standard input.
+func (w *WinRM) RunInput(ctx context.Context, host string, shell scenarios.Shell,
+	line string, stdin io.Reader) (Result, error) {
+	c, ok := w.clients[strings.ToUpper(host)]
+	if !ok {
+		return Result{}, fmt.Errorf("run command on %s: %w", host, ErrUnknownHost)
+	}
+	return c.RunInput(ctx, shell, line, stdin)
+}
+
 // DryCommand is one command a DryRun was asked to run.
 type DryCommand struct {
 	Host  string
@@ -86,6 +104,18 @@ func (d *DryRun) Run(ctx context.Context, host string, shell scenarios.Shell,
 		}
 	}
 	return Result{DryRun: true}, nil
+}
+
+// RunInput records the command and says how much input it would have been
+// sent; the input is not read.
+func (d *DryRun) RunInput(ctx context.Context, host string, shell scenarios.Shell,
+	line string, stdin io.Reader) (Result, error) {
+	if n, ok := stdin.(interface{ Len() int }); ok {
+		line += fmt.Sprintf("  <<< %d bytes on stdin", n.Len())
+	} else if stdin != nil {
+		line += "  <<< stdin"
+	}
+	return d.Run(ctx, host, shell, line)
 }
 
 // Commands returns every command recorded so far, in order.

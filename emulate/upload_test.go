@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"io"
 	"regexp"
 	"strings"
 	"testing"
@@ -101,7 +102,82 @@ func TestUploadDryRunSendsNothing(t *testing.T) {
 	if err := Upload(context.Background(), d, "WS01", `C:\x\y.exe`, []byte("abc")); err != nil {
 		t.Fatal(err)
 	}
-	if got := len(d.Commands()); got != 3 {
-		t.Errorf("got %d dry-run commands; want prepare, one chunk, decode", got)
+	if got := len(d.Commands()); got != 1 {
+		t.Errorf("got %d dry-run commands; want the one streamed command", got)
+	}
+	if !strings.Contains(out.String(), "<<< 6 bytes on stdin") {
+		t.Errorf("dry run printed %q; want the size of the input it would send", out.String())
+	}
+}
+
+// streamHost is a fileHost that also takes input: it runs the streamed
+// upload command the way a host whose PowerShell reads [Console]::In does,
+// or, with ignoreStdin, the way one that never sees the input does.
+type streamHost struct {
+	fileHost
+	ignoreStdin bool
+	streamed    int
+}
+
+var streamRe = regexp.MustCompile(`\[Console\]::In\.ReadToEnd\(\)\); ` +
+	`\[IO\.File\]::WriteAllBytes\('([^']+)', \$b\)`)
+
+func (h *streamHost) RunInput(ctx context.Context, host string, shell scenarios.Shell,
+	line string, stdin io.Reader) (Result, error) {
+	m := streamRe.FindStringSubmatch(line)
+	if m == nil || shell != scenarios.PowerShell {
+		return Result{ExitCode: 1, Stderr: "unexpected: " + line}, nil
+	}
+	h.streamed++
+	in, err := io.ReadAll(stdin)
+	if err != nil {
+		return Result{}, err
+	}
+	if h.ignoreStdin {
+		in = nil
+	}
+	data, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(in)))
+	if err != nil {
+		return Result{ExitCode: 1, Stderr: err.Error()}, nil
+	}
+	h.files[m[1]] = data
+	sum := sha256.Sum256(data)
+	return Result{Stdout: strings.ToUpper(hex.EncodeToString(sum[:])) + "\r\n"}, nil
+}
+
+func TestUploadStreamsThroughAnInputRunner(t *testing.T) {
+	data := bytes.Repeat([]byte("MZ\x90\x00canary"), 300000) // 3 MB
+	h := &streamHost{fileHost: fileHost{files: map[string][]byte{}}}
+	path := `C:\Users\Public\abcdefgh.exe`
+	if err := Upload(context.Background(), h, "WS01", path, data); err != nil {
+		t.Fatalf("Upload: %v", err)
+	}
+	if h.streamed != 1 || len(h.lines) != 0 {
+		t.Errorf("got %d streamed and %d chunk commands; want one streamed command only",
+			h.streamed, len(h.lines))
+	}
+	if !bytes.Equal(h.files[path], data) {
+		t.Errorf("got %d bytes on the host; want the %d uploaded", len(h.files[path]), len(data))
+	}
+}
+
+func TestUploadFallsBackToChunksWhenStdinIsNotRead(t *testing.T) {
+	data := bytes.Repeat([]byte("payload "), 1000)
+	h := &streamHost{fileHost: fileHost{files: map[string][]byte{}}, ignoreStdin: true}
+	path := `C:\x\y.exe`
+	if err := Upload(context.Background(), h, "WS01", path, data); err != nil {
+		t.Fatalf("Upload: %v", err)
+	}
+	if h.streamed != 1 || len(h.lines) < 3 {
+		t.Errorf("got %d streamed and %d chunk commands; want the stream, then chunks",
+			h.streamed, len(h.lines))
+	}
+	if !bytes.Equal(h.files[path], data) {
+		t.Errorf("got %d bytes on the host; want the %d uploaded", len(h.files[path]), len(data))
+	}
+	h.corrupt = true
+	err := Upload(context.Background(), h, "WS01", path, data)
+	if !errors.Is(err, ErrCommandFailed) || !strings.Contains(err.Error(), "streaming it had failed") {
+		t.Errorf("got %v; want the chunk upload's failure and the stream's", err)
 	}
 }

@@ -45,9 +45,10 @@ func TestInterruptedRunLeavesNoService(t *testing.T) {
 func interruptedRun(t *testing.T, bin string, sig os.Signal) {
 	dir := t.TempDir()
 	invPath := filepath.Join(dir, "lab", "inventory.yaml")
-	// The sixth command of the run hangs: the scenario's second step, after
-	// sc.exe create.
-	serveLabProcess(t, bin, invPath, "--fault", "command:hang*1+6")
+	// The fifth command of the run hangs (the interlock, the clock, the
+	// payload's streamed upload and sc.exe create come before it): the
+	// scenario's second step, after its service exists.
+	serveLabProcess(t, bin, invPath, "--fault", "command:hang*1+4")
 	inv, err := labs.Load(invPath)
 	if err != nil {
 		t.Fatal(err)
@@ -73,9 +74,9 @@ func interruptedRun(t *testing.T, bin string, sig os.Signal) {
 	}
 	service := waitForJournalledService(t, journal)
 	// Every command counts towards the fault's skip, the test's own queries
-	// too, so the test waits for the sixth finished command in the run's
+	// too, so the test waits for the fourth finished command in the run's
 	// debug log rather than asking the lab.
-	waitForCount(t, firstErr, "command finished", 6)
+	waitForCount(t, firstErr, "command finished", 4)
 	time.Sleep(100 * time.Millisecond)
 	if err := first.Process.Signal(sig); err != nil {
 		t.Fatal(err)
