@@ -184,19 +184,110 @@ func newHTTPClient(t Target, opTimeout time.Duration) (*http.Client, error) {
 		tlsConf.RootCAs = pool
 	}
 	dialer := &net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}
-	var rt http.RoundTripper = &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
-		TLSClientConfig:       tlsConf,
-		TLSHandshakeTimeout:   15 * time.Second,
-		ResponseHeaderTimeout: opTimeout + 30*time.Second,
-		MaxIdleConnsPerHost:   4,
-		IdleConnTimeout:       90 * time.Second,
+	newTransport := func(idle, conns int) *http.Transport {
+		return &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           dialer.DialContext,
+			TLSClientConfig:       tlsConf,
+			TLSHandshakeTimeout:   15 * time.Second,
+			ResponseHeaderTimeout: opTimeout + 30*time.Second,
+			MaxIdleConnsPerHost:   idle,
+			MaxConnsPerHost:       conns, // 0: no limit
+			IdleConnTimeout:       90 * time.Second,
+		}
 	}
-	if t.Auth == AuthNTLM {
-		// The negotiator takes the credentials from the Basic header the
-		// transport sets and answers the server's NTLM challenge with them.
-		rt = ntlmssp.Negotiator{RoundTripper: rt}
+	if t.Auth != AuthNTLM {
+		return &http.Client{Transport: newTransport(4, 0)}, nil
 	}
-	return &http.Client{Transport: rt}, nil
+	// The negotiator takes the credentials from the Basic header the
+	// transport sets and answers the server's NTLM challenge with them. The
+	// server ties the handshake to the TCP connection, so each request gets
+	// a connection of its own for all its legs (see pinnedPool).
+	return &http.Client{Transport: &pinnedPool{max: maxPinnedIdle,
+		dial: func() *pinnedConn {
+			tr := newTransport(1, 1)
+			return &pinnedConn{rt: ntlmssp.Negotiator{RoundTripper: tr}, tr: tr}
+		}}}, nil
+}
+
+// maxPinnedIdle is how many authenticated connections a host's client keeps
+// for reuse; a streamed command needs two at once (Send and Receive).
+const maxPinnedIdle = 4
+
+// pinnedPool is an http.RoundTripper for connection-bound authentication
+// (NTLM): every request borrows a transport that holds one connection and
+// keeps it until the response body is closed, so the legs of a handshake
+// cannot land on a connection another request is using. Concurrent
+// requests (a streamed command's Send beside its Receive, scenarios on the
+// same host) borrow different transports. Transports of authenticated
+// connections return to the pool and skip the handshake next time.
+type pinnedPool struct {
+	max  int
+	dial func() *pinnedConn
+
+	mu   sync.Mutex
+	idle []*pinnedConn
+}
+
+type pinnedConn struct {
+	rt http.RoundTripper
+	tr *http.Transport
+}
+
+func (p *pinnedPool) get() *pinnedConn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.idle); n > 0 {
+		c := p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		return c
+	}
+	return p.dial()
+}
+
+func (p *pinnedPool) put(c *pinnedConn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.idle) >= p.max {
+		c.tr.CloseIdleConnections()
+		return
+	}
+	p.idle = append(p.idle, c)
+}
+
+// RoundTrip sends req on a borrowed connection, which returns to the pool
+// when the response body is closed.
+func (p *pinnedPool) RoundTrip(req *http.Request) (*http.Response, error) {
+	c := p.get()
+	res, err := c.rt.RoundTrip(req)
+	if err != nil {
+		c.tr.CloseIdleConnections()
+		p.put(c)
+		return nil, err
+	}
+	res.Body = &releasingBody{ReadCloser: res.Body, release: func() { p.put(c) }}
+	return res, nil
+}
+
+// CloseIdleConnections closes the pooled connections.
+func (p *pinnedPool) CloseIdleConnections() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.idle {
+		c.tr.CloseIdleConnections()
+	}
+	p.idle = nil
+}
+
+// releasingBody calls release once, when the body is closed.
+type releasingBody struct {
+	io.ReadCloser
+	once    sync.Once
+	release func()
+}
+
+func (b *releasingBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.release)
+	return err
 }
