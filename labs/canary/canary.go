@@ -18,7 +18,7 @@
 // elsewhere the program runs the same report from a console, which is how the
 // sink protocol is tested. Build it for the lab with
 //
-//	GOOS=windows GOARCH=amd64 go build -trimpath -o bin/canary.exe ./labs/canary
+//	GOOS=windows GOARCH=amd64 go build -trimpath -ldflags="-s -w" -o bin/canary.exe ./labs/canary
 package main
 
 import (
