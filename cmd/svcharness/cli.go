@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
 )
@@ -150,4 +152,19 @@ func parseInterspersed(fs *flag.FlagSet, args []string, dashDash bool) ([]string
 		args = fs.Args()[1:]
 	}
 	return append(pos, tail...), nil
+}
+
+// eventsGCPercent is the garbage collector's target for "svcharness events".
+// Its live heap is small and bounded (a record, a chunk per core) while it
+// allocates much short-lived garbage; letting the heap reach five times the
+// live data costs a few megabytes and saves the one collection a 2 MiB EVTX
+// log otherwise triggers: 19.2 ms to 17.3 ms for security.evtx (perf stat -r
+// 20), peak RSS unchanged at 18 MB.
+const eventsGCPercent = 400
+
+// tuneGCForEvents applies eventsGCPercent unless the user set GOGC.
+func tuneGCForEvents() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(eventsGCPercent)
+	}
 }

@@ -52,6 +52,7 @@ type eventsConfig struct {
 }
 
 func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	tuneGCForEvents()
 	cfg, err := parseEventsArgs(args, stderr)
 	if err != nil {
 		return err
