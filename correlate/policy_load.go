@@ -131,10 +131,27 @@ func (l *policyLoader) errorf(n ast.Node, format string, args ...any) {
 }
 
 func line(n ast.Node) int {
-	if n == nil || n.GetToken() == nil {
+	if d, ok := n.(*ast.DocumentNode); ok {
+		// A document's GetToken reads its body, which an empty document
+		// ("---" and nothing after it) lacks: use its header instead.
+		switch {
+		case d == nil:
+			return 0
+		case d.Start != nil && d.Start.Position != nil:
+			return d.Start.Position.Line
+		case d.Body == nil:
+			return 0
+		}
+		n = d.Body
+	}
+	if n == nil {
 		return 0
 	}
-	return n.GetToken().Position.Line
+	tk := n.GetToken()
+	if tk == nil || tk.Position == nil {
+		return 0
+	}
+	return tk.Position.Line
 }
 
 func (l *policyLoader) top(root ast.Node) {

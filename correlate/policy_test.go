@@ -80,6 +80,22 @@ func TestLoadPolicySyntaxErrorHasLine(t *testing.T) {
 	}
 }
 
+// A second document, even an empty one (found by FuzzLoadPolicy, which
+// crashed on "0\r---"), is an error with the line of its "---".
+func TestLoadPolicyRejectsASecondDocument(t *testing.T) {
+	for _, src := range []string{"window: 2m\n---\n", "window: 2m\n---\nwindow: 3m\n", "0\r---"} {
+		_, err := LoadPolicy("two", []byte(src))
+		var pe *PolicyErrors
+		if !errors.As(err, &pe) || !strings.Contains(pe.Error(), "more than one YAML document") {
+			t.Errorf("%q: got %v; want a second-document error", src, err)
+			continue
+		}
+		if src != "0\r---" && pe.Errors[0].Line != 2 {
+			t.Errorf("%q: got line %d; want 2", src, pe.Errors[0].Line)
+		}
+	}
+}
+
 func TestLoadPolicyRejectsAliases(t *testing.T) {
 	src := "host_groups:\n  a: &h [x]\n  b: *h\n"
 	if _, err := LoadPolicy("alias", []byte(src)); err == nil {
