@@ -253,7 +253,10 @@ func (a *fieldArena) add(name string, start int) error {
 	return nil
 }
 
-// fields returns the built fields, replacing invalid UTF-8 in values.
+// fields returns the built fields, replacing invalid UTF-8 in values. One
+// check of the whole arena clears every value that starts and ends on a rune
+// boundary; the others are checked on their own, since the bytes of two
+// invalid values can join into a valid rune ("\xcd" then "\x8c" is U+034C).
 func (a *fieldArena) fields() []Field {
 	if len(a.spans) == 0 {
 		return nil
@@ -263,12 +266,18 @@ func (a *fieldArena) fields() []Field {
 	out := make([]Field, len(a.spans))
 	for i, s := range a.spans {
 		v := all[s.start:s.end]
-		if !valid && !utf8.ValidString(v) {
+		whole := valid && runeBoundary(all, s.start) && runeBoundary(all, s.end)
+		if !whole && !utf8.ValidString(v) {
 			v = string(decValidUTF8(nil, []byte(v)))
 		}
 		out[i] = Field{Name: s.name, Value: v}
 	}
 	return out
+}
+
+// runeBoundary reports whether a rune of s starts at i (or i is its end).
+func runeBoundary(s string, i int) bool {
+	return i >= len(s) || utf8.RuneStart(s[i])
 }
 
 // decodeTimestamp reads the time forms the decoders meet:

@@ -236,6 +236,29 @@ func TestJSONReaderInvalidUTF8IsReplaced(t *testing.T) {
 	}
 }
 
+// Two invalid values whose bytes together form a valid rune (found by
+// FuzzDecodeJSON): each is replaced on its own.
+func TestInvalidUTF8AcrossAdjacentFields(t *testing.T) {
+	inputs := map[string]Reader{
+		"json": NewJSONReader("u.json", strings.NewReader(
+			"{\"EventID\":1,\"a\":\"\xcd\",\"b\":\"\x8c\",\"c\":\"ok\u034c\"}\n")),
+		"xml": NewXMLReader("u.xml", strings.NewReader("<Event><System><EventID>1</EventID>"+
+			"</System><EventData><Data Name='a'>\xcd</Data><Data Name='b'>\x8c</Data>"+
+			"<Data Name='c'>ok\u034c</Data></EventData></Event>")),
+	}
+	for name, r := range inputs {
+		evs, skips, _ := decodeAll(t, r)
+		if len(evs) != 1 || len(skips) != 0 {
+			t.Fatalf("%s: got %d events, skips %v; want 1 event", name, len(evs), skips)
+		}
+		for field, want := range map[string]string{"a": "\uFFFD", "b": "\uFFFD", "c": "ok\u034c"} {
+			if got := evs[0].Value(field); got != want {
+				t.Errorf("%s: field %s is %q; want %q", name, field, got, want)
+			}
+		}
+	}
+}
+
 func TestJSONReaderTruncatedArray(t *testing.T) {
 	in := "[\n{\"EventID\":1,\"x\":\"" + strings.Repeat("[}{", 1<<20)
 	evs, skips, end := decodeAll(t, NewJSONReader("t.json", strings.NewReader(in)))
