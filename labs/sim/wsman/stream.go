@@ -165,7 +165,12 @@ func (in *input) Read(p []byte) (int, error) {
 		in.mu.Lock()
 		if len(in.buf) > 0 {
 			n := copy(p, in.buf)
-			in.buf = in.buf[:copy(in.buf, in.buf[n:])]
+			// Advance rather than move the rest down: a large upload is
+			// read in small pieces, and moving it each time is quadratic.
+			in.buf = in.buf[n:]
+			if len(in.buf) == 0 {
+				in.buf = nil
+			}
 			in.mu.Unlock()
 			return n, nil
 		}
