@@ -59,7 +59,8 @@ Exit codes: 0 after a clean shutdown; 2 for a usage error or when the lab
 cannot start.`
 
 func init() {
-	register(command{name: "lab", summary: "serve a simulated lab, or check a lab's hosts (serve, check)", run: runLab})
+	register(command{name: "lab",
+		summary: "serve a simulated lab, or check a lab's hosts (serve, check)", run: runLab})
 }
 
 // labServeConfig is the parsed command line of "lab serve".
